@@ -1,0 +1,214 @@
+/**
+ * The one schema of Switchyard's YAML config: it validates (ajv), documents
+ * (the published JSON Schema in schema/), and types (TypeBox `Static`) the
+ * config. Key names here are the public interface; add keys, never rename.
+ *
+ * Defaults live in `DEFAULTS` and are written into the schema as annotations,
+ * so editors show them; the compiler reads the same constants with `??`.
+ */
+import { Type, type Static, type TString } from '@sinclair/typebox';
+
+export const DEFAULTS = {
+  lbPolicy: 'round_robin',
+  connectTimeout: '5s',
+  xForwardedFor: 'append',
+  maxRequests: 1024,
+  maxConcurrentStreams: 1000,
+  maxHeaderListSize: '16KiB',
+  endpointWeight: 1,
+} as const;
+
+const strict = { additionalProperties: false } as const;
+
+/** A name that can appear in logs and metrics labels. */
+const Name = Type.String({
+  pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$',
+  maxLength: 128,
+  description: 'Letters, digits, "_", "." and "-".',
+});
+
+/** `250ms`, `5s`, `1m30s`: decimal numbers with units h, m, s, ms, us. */
+const Duration = (description: string, defaultValue?: string): TString =>
+  Type.String({
+    format: 'duration',
+    description,
+    ...(defaultValue === undefined ? {} : { default: defaultValue }),
+  });
+
+/** `64KiB`, `16MiB`, `512`: bytes with an optional binary or decimal unit. */
+const ByteSize = (description: string, defaultValue: string): TString =>
+  Type.String({ format: 'byte-size', description, default: defaultValue });
+
+/** host:port to listen on; port 0 asks the OS for a free port. */
+const ListenAddress = Type.String({
+  format: 'listen-address',
+  description: 'host:port to bind, e.g. 0.0.0.0:8080 or [::]:8080 (port 0 = any free port).',
+});
+
+/** host:port of a backend. */
+const EndpointAddress = Type.String({
+  format: 'endpoint-address',
+  description: 'host:port of a backend, e.g. 10.0.0.7:50051.',
+});
+
+export const TlsSchema = Type.Object(
+  {
+    cert: Type.String({ minLength: 1, description: 'PEM certificate chain file.' }),
+    key: Type.String({ minLength: 1, description: 'PEM private key file.' }),
+  },
+  { ...strict, description: 'Serve TLS with ALPN h2 instead of cleartext h2c.' },
+);
+
+export const ListenerLimitsSchema = Type.Object(
+  {
+    max_concurrent_streams: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 2 ** 31 - 1,
+        default: DEFAULTS.maxConcurrentStreams,
+        description: 'SETTINGS_MAX_CONCURRENT_STREAMS advertised to each client connection.',
+      }),
+    ),
+    max_header_list_size: Type.Optional(
+      ByteSize('Largest request header block accepted.', DEFAULTS.maxHeaderListSize),
+    ),
+  },
+  strict,
+);
+
+export const ListenerSchema = Type.Object(
+  {
+    name: Name,
+    address: ListenAddress,
+    tls: Type.Optional(TlsSchema),
+    x_forwarded_for: Type.Optional(
+      Type.Union([Type.Literal('append'), Type.Literal('off')], {
+        default: DEFAULTS.xForwardedFor,
+        description: 'append: add the client address to x-forwarded-for; off: leave it as is.',
+      }),
+    ),
+    limits: Type.Optional(ListenerLimitsSchema),
+  },
+  strict,
+);
+
+export const RouteMatchSchema = Type.Object(
+  {
+    service: Type.Optional(
+      Type.String({
+        pattern: '^[A-Za-z_][A-Za-z0-9_.]*$',
+        description: 'Fully qualified gRPC service, e.g. helloworld.Greeter.',
+      }),
+    ),
+    method: Type.Optional(
+      Type.String({
+        pattern: '^/[A-Za-z_][A-Za-z0-9_.]*/[A-Za-z_][A-Za-z0-9_]*$',
+        description: 'Full gRPC method path, e.g. /helloworld.Greeter/SayHello.',
+      }),
+    ),
+    prefix: Type.Optional(
+      Type.String({ pattern: '^/', description: 'Request path prefix, e.g. /pkg. or /.' }),
+    ),
+    authority: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: ':authority to match, e.g. api.example.com or *.example.com (port ignored unless given).',
+      }),
+    ),
+    headers: Type.Optional(
+      Type.Record(Type.String({ pattern: '^[a-z0-9_.-]+$' }), Type.String(), {
+        description: 'Header name (lower case) to exact value; all must match.',
+      }),
+    ),
+  },
+  { ...strict, description: 'All given conditions must hold; an empty match matches every request.' },
+);
+
+export const RouteSchema = Type.Object(
+  {
+    name: Name,
+    match: RouteMatchSchema,
+    cluster: Name,
+  },
+  strict,
+);
+
+export const EndpointObjectSchema = Type.Object(
+  {
+    address: EndpointAddress,
+    weight: Type.Optional(
+      Type.Integer({ minimum: 1, maximum: 10000, default: DEFAULTS.endpointWeight }),
+    ),
+  },
+  strict,
+);
+
+export const EndpointSchema = Type.Union([EndpointAddress, EndpointObjectSchema], {
+  description: '"host:port" shorthand, or {address: host:port, weight: N}.',
+});
+
+export const CircuitBreakerSchema = Type.Object(
+  {
+    max_requests: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        default: DEFAULTS.maxRequests,
+        description: 'Calls in flight to the cluster at once; beyond it calls fail UNAVAILABLE.',
+      }),
+    ),
+  },
+  strict,
+);
+
+export const ClusterSchema = Type.Object(
+  {
+    name: Name,
+    lb_policy: Type.Optional(
+      Type.Union([Type.Literal('round_robin')], {
+        default: DEFAULTS.lbPolicy,
+        description: 'How each call picks an endpoint.',
+      }),
+    ),
+    endpoints: Type.Array(EndpointSchema, { minItems: 1 }),
+    authority: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: ':authority sent upstream; default: the client’s.',
+      }),
+    ),
+    connect_timeout: Type.Optional(
+      Duration('Longest wait for a TCP connection to an endpoint.', DEFAULTS.connectTimeout),
+    ),
+    circuit_breaker: Type.Optional(CircuitBreakerSchema),
+  },
+  strict,
+);
+
+export const AdminSchema = Type.Object(
+  { address: ListenAddress },
+  { ...strict, description: 'Admin HTTP/1.1 endpoint: /healthz, /readyz.' },
+);
+
+export const ConfigSchema = Type.Object(
+  {
+    admin: Type.Optional(AdminSchema),
+    listeners: Type.Array(ListenerSchema, { minItems: 1 }),
+    routes: Type.Array(RouteSchema, {
+      minItems: 1,
+      description: 'Tried in order; the first match wins.',
+    }),
+    clusters: Type.Array(ClusterSchema, { minItems: 1 }),
+  },
+  {
+    ...strict,
+    $id: 'https://switchyard.dev/schema/switchyard.schema.json',
+    title: 'Switchyard configuration',
+  },
+);
+
+export type Config = Static<typeof ConfigSchema>;
+export type ListenerConfig = Static<typeof ListenerSchema>;
+export type RouteConfig = Static<typeof RouteSchema>;
+export type RouteMatchConfig = Static<typeof RouteMatchSchema>;
+export type ClusterConfig = Static<typeof ClusterSchema>;
+export type EndpointConfig = Static<typeof EndpointSchema>;
