@@ -1,0 +1,53 @@
+/**
+ * The admin endpoint (HTTP/1.1): `/healthz` answers 200 while the process
+ * runs (liveness); `/readyz` answers 200 only while the proxy takes traffic
+ * (readiness: 503 before listeners are bound and while shutting down).
+ */
+import http, { type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { parseHostPort } from '../config/host-port.js';
+
+export interface AdminState {
+  readonly ready: boolean;
+}
+
+export class AdminServer {
+  readonly #server: Server;
+
+  private constructor(state: AdminState) {
+    this.#server = http.createServer((req, res) => {
+      const path = (req.url ?? '/').split('?')[0];
+      const reply = (status: number, body: string): void => {
+        res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8' }).end(`${body}\n`);
+      };
+      if (req.method !== 'GET' && req.method !== 'HEAD') reply(405, 'method not allowed');
+      else if (path === '/healthz') reply(200, 'ok');
+      else if (path === '/readyz') reply(state.ready ? 200 : 503, state.ready ? 'ready' : 'not ready');
+      else reply(404, 'not found: try /healthz or /readyz');
+    });
+  }
+
+  static async start(address: string, state: AdminState): Promise<AdminServer> {
+    const admin = new AdminServer(state);
+    const parsed = parseHostPort(address);
+    if (parsed === undefined) throw new Error(`admin: bad address ${address}`);
+    await new Promise<void>((resolve, reject) => {
+      admin.#server.once('error', reject);
+      admin.#server.listen(parsed.port, parsed.host, () => {
+        admin.#server.off('error', reject);
+        resolve();
+      });
+    });
+    return admin;
+  }
+
+  get address(): { host: string; port: number } {
+    const info = this.#server.address() as AddressInfo;
+    return { host: info.address, port: info.port };
+  }
+
+  async close(): Promise<void> {
+    this.#server.closeAllConnections();
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+  }
+}

@@ -1,0 +1,12 @@
+/** Compiles a validated config into the data path's immutable Snapshot. */
+import type { Config } from '../config/schema.js';
+import type { Logger } from '../log/logger.js';
+import type { Snapshot } from '../proxy/snapshot.js';
+import { RouteTable } from '../router/route-table.js';
+import { Cluster } from '../upstream/cluster.js';
+
+export function compileSnapshot(config: Config, logger: Logger): Snapshot {
+  const clusters = new Map<string, Cluster>();
+  for (const cluster of config.clusters) clusters.set(cluster.name, new Cluster(cluster, logger));
+  return Object.freeze({ routes: new RouteTable(config.routes), clusters });
+}

@@ -1,0 +1,33 @@
+/** One pino line per finished call: the access log. */
+import type { CallOutcome, OutcomeSink } from '../outcome/call-outcome.js';
+import type { Logger } from './logger.js';
+
+export class AccessLog implements OutcomeSink {
+  constructor(private readonly logger: Logger) {}
+
+  record(o: CallOutcome): void {
+    if (!this.logger.isLevelEnabled('info')) return;
+    this.logger.info(
+      {
+        request_id: o.requestId,
+        listener: o.listener,
+        method: o.method,
+        path: o.path,
+        authority: o.authority,
+        route: o.route,
+        cluster: o.cluster,
+        endpoint: o.endpoint,
+        source: o.source,
+        grpc_status: o.grpcStatus,
+        http_status: o.httpStatus,
+        error: o.error,
+        error_message: o.errorMessage,
+        duration_ms: Math.round(o.durationMs * 1000) / 1000,
+        bytes_in: o.bytesIn,
+        bytes_out: o.bytesOut,
+        attempts: o.attempts,
+      },
+      'call',
+    );
+  }
+}

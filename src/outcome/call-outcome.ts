@@ -1,0 +1,44 @@
+/**
+ * The one classified result of a call, built once when the call ends and
+ * handed to every sink (access log now; metrics, breakers and outlier
+ * detection read the same record). `grpcStatus` is what the client was told:
+ * from the backend's trailers-only headers or trailers, or from the proxy's
+ * own error.
+ */
+import type { ProxyErrorCode } from '../errors/proxy-error.js';
+
+export type OutcomeSource =
+  /** The backend's reply reached the client (its status, whatever it is). */
+  | 'upstream'
+  /** The proxy answered itself (no route, no endpoint, upstream failure...). */
+  | 'local'
+  /** The client went away before the reply ended. */
+  | 'cancelled';
+
+export interface CallOutcome {
+  readonly requestId: string;
+  readonly listener: string;
+  readonly method: string;
+  readonly path: string;
+  readonly authority: string;
+  readonly grpc: boolean;
+  readonly route: string | undefined;
+  readonly cluster: string | undefined;
+  readonly endpoint: string | undefined;
+  readonly source: OutcomeSource;
+  /** gRPC status the client saw; undefined for non-gRPC calls. */
+  readonly grpcStatus: number | undefined;
+  /** HTTP :status sent; undefined when no headers went out. */
+  readonly httpStatus: number | undefined;
+  readonly error: ProxyErrorCode | undefined;
+  readonly errorMessage: string | undefined;
+  readonly durationMs: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  readonly attempts: number;
+}
+
+/** Something that learns from each finished call. */
+export interface OutcomeSink {
+  record(outcome: CallOutcome): void;
+}

@@ -1,0 +1,72 @@
+/**
+ * What crosses the proxy in headers. Pseudo-headers are never copied (the
+ * proxy sets its own), hop-by-hop headers are dropped (RFC 9113 §8.2.2),
+ * `te: trailers` is always sent upstream (gRPC servers use it to detect
+ * proxies that drop trailers), and everything else, `-bin` metadata included,
+ * passes as is. Headers the client marked never-indexed stay so upstream.
+ */
+import http2, { type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2';
+import type { RequestHead } from '../listener/downstream-call.js';
+
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'te',
+  'host',
+  'http2-settings',
+]);
+
+export interface UpstreamHeaderOptions {
+  /** The cluster's `authority`; the client's when absent. */
+  readonly authority: string | undefined;
+  readonly appendForwardedFor: boolean;
+  readonly requestId: string;
+}
+
+export function upstreamRequestHeaders(
+  head: RequestHead,
+  options: UpstreamHeaderOptions,
+): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {
+    ':method': head.method,
+    ':scheme': 'http',
+    ':authority': options.authority ?? head.authority,
+    ':path': head.path,
+  };
+  const headers = head.headers;
+  for (const name in headers) {
+    if (name.charCodeAt(0) === 0x3a || HOP_BY_HOP.has(name)) continue;
+    out[name] = headers[name];
+  }
+  out.te = 'trailers';
+  out['x-request-id'] = options.requestId;
+  if (options.appendForwardedFor && head.remoteAddress !== '') {
+    const previous = headers['x-forwarded-for'];
+    out['x-forwarded-for'] =
+      previous === undefined ? head.remoteAddress : `${String(previous)}, ${head.remoteAddress}`;
+  }
+  copySensitiveMarks(headers, out);
+  return out;
+}
+
+/** Response headers or trailers from upstream, fit to send downstream (keeps `:status`). */
+export function downstreamHeaders(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {};
+  for (const name in headers) {
+    if (HOP_BY_HOP.has(name)) continue;
+    out[name] = headers[name];
+  }
+  copySensitiveMarks(headers, out);
+  return out;
+}
+
+/** Keeps the never-indexed marks (node:http2's `sensitiveHeaders` list). */
+function copySensitiveMarks(from: IncomingHttpHeaders, to: OutgoingHttpHeaders): void {
+  const marks = (from as Record<symbol, unknown>)[http2.sensitiveHeaders];
+  if (Array.isArray(marks) && marks.length > 0) {
+    (to as Record<symbol, unknown>)[http2.sensitiveHeaders] = marks;
+  }
+}

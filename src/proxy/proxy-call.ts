@@ -1,0 +1,271 @@
+/**
+ * One call's straight line: accept → route → pick → admit → forward → record.
+ *
+ * A ProxyCall is the single handler of both sides of the call. Each stage
+ * either hands on to the next or ends the call with a ProxyError, which
+ * becomes a local reply (`sendLocalReply`). The outcome is classified once,
+ * when the client side closes, and given to every sink.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http2';
+import { ProxyError, toProxyError } from '../errors/proxy-error.js';
+import { grpcStatusFromHttpStatus, isGrpcContentType } from '../grpc/http-status-mapping.js';
+import { GrpcStatus, parseGrpcStatusHeader } from '../grpc/status.js';
+import type { DownstreamCall, DownstreamHandler } from '../listener/downstream-call.js';
+import type { OutcomeSink, OutcomeSource } from '../outcome/call-outcome.js';
+import type { Route } from '../router/route-table.js';
+import type { Cluster } from '../upstream/cluster.js';
+import type { Endpoint } from '../upstream/endpoint.js';
+import { Http2UpstreamCall } from '../upstream/http2-upstream-call.js';
+import type { UpstreamCall, UpstreamHandler } from '../upstream/upstream-call.js';
+import type { Snapshot } from './snapshot.js';
+import { downstreamHeaders, upstreamRequestHeaders } from './header-rewrite.js';
+import { sendLocalReply } from './local-reply.js';
+
+/** What a listener gives all its calls: where outcomes go, and its own settings. */
+export interface CallEnvironment {
+  readonly sink: OutcomeSink;
+  readonly appendForwardedFor: boolean;
+}
+
+export class ProxyCall implements DownstreamHandler, UpstreamHandler {
+  readonly #down: DownstreamCall;
+  readonly #env: CallEnvironment;
+  readonly #snapshot: Snapshot;
+  readonly #startedAt = performance.now();
+  readonly #requestId: string;
+  #route: Route | undefined;
+  #cluster: Cluster | undefined;
+  #endpoint: Endpoint | undefined;
+  #up: UpstreamCall | undefined;
+  #trailers: IncomingHttpHeaders | undefined;
+  #admitted = false;
+  #finished = false;
+  #source: OutcomeSource = 'upstream';
+  #grpcStatus: number | undefined;
+  #httpStatus: number | undefined;
+  #error: ProxyError | undefined;
+  #bytesIn = 0;
+  #bytesOut = 0;
+
+  /** `snapshot` is the config this call runs on to its end, read once at accept. */
+  constructor(down: DownstreamCall, snapshot: Snapshot, env: CallEnvironment) {
+    this.#down = down;
+    this.#snapshot = snapshot;
+    this.#env = env;
+    const given = down.head.headers['x-request-id'];
+    this.#requestId = typeof given === 'string' && given !== '' ? given : randomUUID();
+  }
+
+  /** Runs the call; every failure ends in a local reply, never a throw. */
+  run(): void {
+    this.#down.attach(this);
+    try {
+      const route = this.#routeCall();
+      const cluster = this.#snapshot.clusters.get(route.cluster);
+      if (cluster === undefined) {
+        throw new ProxyError('internal', `route ${route.name} names missing cluster ${route.cluster}`);
+      }
+      this.#cluster = cluster;
+      const endpoint = this.#pick(cluster);
+      this.#admit(cluster);
+      this.#forward(cluster, endpoint);
+    } catch (error) {
+      this.#fail(toProxyError(error));
+    }
+  }
+
+  // ── stages ──────────────────────────────────────────────────────────────
+
+  #routeCall(): Route {
+    const head = this.#down.head;
+    const route = this.#snapshot.routes.match(head);
+    if (route === undefined) {
+      throw new ProxyError('no_route', `no route for ${head.path} (authority ${head.authority})`);
+    }
+    this.#route = route;
+    if (route.grpcOnly && !head.isGrpc) {
+      const type = head.headers['content-type'] ?? 'none';
+      throw new ProxyError(
+        'unsupported_media_type',
+        `route ${route.name} takes gRPC only; content-type ${type} is not application/grpc`,
+      );
+    }
+    return route;
+  }
+
+  #pick(cluster: Cluster): Endpoint {
+    const endpoint = cluster.balancer.pick();
+    if (endpoint === undefined) {
+      throw new ProxyError('no_healthy_endpoint', `no healthy endpoint in cluster ${cluster.name}`);
+    }
+    this.#endpoint = endpoint;
+    return endpoint;
+  }
+
+  #admit(cluster: Cluster): void {
+    if (!cluster.limit.tryAcquire()) {
+      throw new ProxyError(
+        'cluster_overloaded',
+        `cluster ${cluster.name} is at its limit of ${cluster.limit.max} calls in flight`,
+      );
+    }
+    this.#admitted = true;
+  }
+
+  #forward(cluster: Cluster, endpoint: Endpoint): void {
+    const head = this.#down.head;
+    const headers = upstreamRequestHeaders(head, {
+      authority: cluster.authority,
+      appendForwardedFor: this.#env.appendForwardedFor,
+      requestId: this.#requestId,
+    });
+    this.#up = new Http2UpstreamCall(endpoint.pool.acquire(), headers, head.endStream, this);
+  }
+
+  // ── client side events ─────────────────────────────────────────────────
+
+  onRequestData(chunk: Buffer): void {
+    this.#bytesIn += chunk.length;
+    const up = this.#up;
+    if (up !== undefined && !up.write(chunk)) this.#down.pauseRequest();
+  }
+
+  onRequestEnd(): void {
+    this.#up?.end();
+  }
+
+  onResponseDrain(): void {
+    this.#up?.resumeResponse();
+  }
+
+  onDownstreamClose(complete: boolean): void {
+    if (!complete && this.#error === undefined) {
+      this.#up?.cancel();
+      this.#source = 'cancelled';
+      this.#error = new ProxyError('downstream_cancelled', 'client cancelled the call');
+    }
+    this.#finish();
+  }
+
+  // ── backend side events ────────────────────────────────────────────────
+
+  onResponse(headers: IncomingHttpHeaders, endStream: boolean): void {
+    // node:http2 gives :status as a number although the type says string.
+    const status = Number(headers[':status']);
+    if (this.#down.head.isGrpc && (status !== 200 || !isGrpcContentType(headers['content-type']))) {
+      this.#up?.cancel();
+      this.#fail(nonGrpcReply(status, headers['content-type'], this.#endpoint?.address ?? ''));
+      return;
+    }
+    this.#httpStatus = status;
+    if (endStream) {
+      const grpcStatus = grpcStatusOf(headers);
+      if (grpcStatus === undefined && this.#down.head.isGrpc) {
+        this.#fail(missingStatus(this.#endpoint?.address ?? ''));
+        return;
+      }
+      this.#grpcStatus = grpcStatus;
+      this.#down.respondAndEnd(downstreamHeaders(headers));
+    } else {
+      this.#down.respond(downstreamHeaders(headers));
+    }
+  }
+
+  onResponseData(chunk: Buffer): void {
+    this.#bytesOut += chunk.length;
+    if (!this.#down.write(chunk)) this.#up?.pauseResponse();
+  }
+
+  onTrailers(trailers: IncomingHttpHeaders): void {
+    this.#trailers = trailers;
+  }
+
+  onResponseEnd(): void {
+    if (this.#error !== undefined || !this.#down.responded) return;
+    if (this.#grpcStatus !== undefined) return; // trailers-only: already sent whole
+    const trailers = this.#trailers;
+    if (this.#down.head.isGrpc) {
+      this.#grpcStatus = trailers === undefined ? undefined : grpcStatusOf(trailers);
+      if (this.#grpcStatus === undefined) {
+        this.#fail(missingStatus(this.#endpoint?.address ?? ''));
+        return;
+      }
+    }
+    this.#down.end(trailers === undefined ? undefined : downstreamHeaders(trailers));
+  }
+
+  onRequestDrain(): void {
+    this.#down.resumeRequest();
+  }
+
+  onUpstreamError(error: ProxyError): void {
+    this.#fail(error);
+  }
+
+  // ── endings ────────────────────────────────────────────────────────────
+
+  /** Ends the call with a local reply for this error (once). */
+  #fail(error: ProxyError): void {
+    if (this.#error !== undefined || this.#finished) return;
+    this.#error = error;
+    this.#source = 'local';
+    this.#grpcStatus = this.#down.head.isGrpc ? error.grpcStatus : undefined;
+    if (!this.#down.responded) this.#httpStatus = this.#down.head.isGrpc ? 200 : error.httpStatus;
+    try {
+      sendLocalReply(this.#down, error);
+    } catch {
+      this.#down.reset(2 /* INTERNAL_ERROR */);
+    }
+  }
+
+  #finish(): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    if (this.#admitted) this.#cluster?.limit.release();
+    const head = this.#down.head;
+    const error = this.#error;
+    this.#env.sink.record({
+      requestId: this.#requestId,
+      listener: head.listener,
+      method: head.method,
+      path: head.path,
+      authority: head.authority,
+      grpc: head.isGrpc,
+      route: this.#route?.name,
+      cluster: this.#cluster?.name,
+      endpoint: this.#endpoint?.address,
+      source: this.#source,
+      grpcStatus: this.#source === 'cancelled' ? GrpcStatus.CANCELLED : this.#grpcStatus,
+      httpStatus: this.#httpStatus,
+      error: error?.code,
+      errorMessage: error?.message,
+      durationMs: performance.now() - this.#startedAt,
+      bytesIn: this.#bytesIn,
+      bytesOut: this.#bytesOut,
+      attempts: this.#up === undefined ? 0 : 1,
+    });
+  }
+}
+
+function grpcStatusOf(headers: IncomingHttpHeaders): number | undefined {
+  const value = headers['grpc-status'];
+  return typeof value === 'string' ? parseGrpcStatusHeader(value) : undefined;
+}
+
+/** A gRPC call answered with a non-gRPC reply (http-grpc-status-mapping.md). */
+function nonGrpcReply(status: number, contentType: string | undefined, endpoint: string): ProxyError {
+  const what = status === 200 ? `content-type ${contentType ?? 'none'}` : `HTTP ${status}`;
+  return new ProxyError('upstream_protocol_error', `upstream ${endpoint} replied ${what}, not gRPC`, {
+    grpcStatus: status === 200 ? GrpcStatus.UNKNOWN : grpcStatusFromHttpStatus(status),
+  });
+}
+
+/** Never a silent OK: a gRPC reply must end with a valid grpc-status. */
+function missingStatus(endpoint: string): ProxyError {
+  return new ProxyError(
+    'upstream_protocol_error',
+    `upstream ${endpoint} ended the response without a valid grpc-status`,
+    { grpcStatus: GrpcStatus.UNKNOWN },
+  );
+}

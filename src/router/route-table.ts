@@ -1,0 +1,104 @@
+/**
+ * The immutable route table compiled from `routes:`. Each route's conditions
+ * become a list of small predicates built once per config load; a call walks
+ * the routes in order and takes the first whose predicates all hold.
+ */
+import type { IncomingHttpHeaders } from 'node:http2';
+import type { RouteConfig, RouteMatchConfig } from '../config/schema.js';
+
+/** What the router looks at: taken from the request head once per call. */
+export interface RouteRequest {
+  readonly path: string;
+  readonly authority: string;
+  readonly headers: IncomingHttpHeaders;
+}
+
+export interface Route {
+  readonly name: string;
+  readonly cluster: string;
+  /** Matched by gRPC service or method: only gRPC requests belong here. */
+  readonly grpcOnly: boolean;
+}
+
+type Predicate = (request: RouteRequest) => boolean;
+
+interface CompiledRoute {
+  readonly route: Route;
+  readonly predicates: readonly Predicate[];
+}
+
+export class RouteTable {
+  readonly #routes: readonly CompiledRoute[];
+
+  constructor(routes: readonly RouteConfig[]) {
+    this.#routes = routes.map((config) =>
+      Object.freeze({
+        route: Object.freeze({
+          name: config.name,
+          cluster: config.cluster,
+          grpcOnly: config.match.service !== undefined || config.match.method !== undefined,
+        }),
+        predicates: compileMatch(config.match),
+      }),
+    );
+  }
+
+  /** The first route whose conditions all hold, or undefined. */
+  match(request: RouteRequest): Route | undefined {
+    outer: for (const compiled of this.#routes) {
+      for (const predicate of compiled.predicates) {
+        if (!predicate(request)) continue outer;
+      }
+      return compiled.route;
+    }
+    return undefined;
+  }
+}
+
+function compileMatch(match: RouteMatchConfig): Predicate[] {
+  const predicates: Predicate[] = [];
+  if (match.method !== undefined) {
+    const method = match.method;
+    predicates.push((r) => r.path === method);
+  }
+  if (match.service !== undefined) {
+    const prefix = `/${match.service}/`;
+    predicates.push((r) => r.path.startsWith(prefix) && r.path.length > prefix.length);
+  }
+  if (match.prefix !== undefined) {
+    const prefix = match.prefix;
+    predicates.push((r) => r.path.startsWith(prefix));
+  }
+  if (match.authority !== undefined) predicates.push(compileAuthority(match.authority));
+  for (const [name, value] of Object.entries(match.headers ?? {})) {
+    predicates.push((r) => headerValue(r.headers[name]) === value);
+  }
+  return predicates;
+}
+
+/**
+ * `api.example.com` matches that host on any port; `api.example.com:8443`
+ * only on that port; `*.example.com` any subdomain. Case-insensitive.
+ */
+function compileAuthority(pattern: string): Predicate {
+  const wanted = pattern.toLowerCase();
+  const withPort = /:\d+$/.test(wanted);
+  const wildcard = wanted.startsWith('*.') ? wanted.slice(1) : undefined;
+  return (r) => {
+    let authority = r.authority.toLowerCase();
+    if (!withPort) authority = stripPort(authority);
+    return wildcard === undefined
+      ? authority === wanted
+      : authority.endsWith(wildcard) && authority.length > wildcard.length;
+  };
+}
+
+function stripPort(authority: string): string {
+  const colon = authority.lastIndexOf(':');
+  if (colon < 0 || authority.endsWith(']')) return authority;
+  return authority.slice(0, colon);
+}
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(',') : value;
+}
