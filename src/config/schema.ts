@@ -24,7 +24,7 @@ const strict = { additionalProperties: false } as const;
 const Name = Type.String({
   pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$',
   maxLength: 128,
-  description: 'Letters, digits, "_", "." and "-".',
+  description: 'Letters, digits, "_", "." and "-", starting with a letter or digit.',
 });
 
 /** `250ms`, `5s`, `1m30s`: decimal numbers with units h, m, s, ms, us. */
@@ -112,16 +112,23 @@ export const RouteMatchSchema = Type.Object(
     authority: Type.Optional(
       Type.String({
         minLength: 1,
-        description: ':authority to match, e.g. api.example.com or *.example.com (port ignored unless given).',
+        description:
+          ':authority to match, e.g. api.example.com or *.example.com (port ignored unless given).',
       }),
     ),
     headers: Type.Optional(
       Type.Record(Type.String({ pattern: '^[a-z0-9_.-]+$' }), Type.String(), {
+        // TypeBox emits only patternProperties; without this, a key that fails the
+        // pattern (X-Tenant) is accepted and the header silently never matches.
+        additionalProperties: false,
         description: 'Header name (lower case) to exact value; all must match.',
       }),
     ),
   },
-  { ...strict, description: 'All given conditions must hold; an empty match matches every request.' },
+  {
+    ...strict,
+    description: 'All given conditions must hold; an empty match matches every request.',
+  },
 );
 
 export const RouteSchema = Type.Object(
@@ -129,6 +136,11 @@ export const RouteSchema = Type.Object(
     name: Name,
     match: RouteMatchSchema,
     cluster: Name,
+    timeout: Type.Optional(
+      Duration(
+        'Longest a call on this route may take, retries included; the earlier of this and the client’s grpc-timeout applies. Default: none, so long streams live until they end.',
+      ),
+    ),
   },
   strict,
 );
