@@ -22,7 +22,8 @@ export class AdminServer {
       };
       if (req.method !== 'GET' && req.method !== 'HEAD') reply(405, 'method not allowed');
       else if (path === '/healthz') reply(200, 'ok');
-      else if (path === '/readyz') reply(state.ready ? 200 : 503, state.ready ? 'ready' : 'not ready');
+      else if (path === '/readyz')
+        reply(state.ready ? 200 : 503, state.ready ? 'ready' : 'not ready');
       else reply(404, 'not found: try /healthz or /readyz');
     });
   }

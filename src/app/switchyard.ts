@@ -54,7 +54,11 @@ export class Switchyard {
         );
         proxy.#listeners.set(listener.name, listener);
         logger.info(
-          { listener: listener.name, address: listener.address, tls: listenerConfig.tls !== undefined },
+          {
+            listener: listener.name,
+            address: listener.address,
+            tls: listenerConfig.tls !== undefined,
+          },
           'listening',
         );
       }
@@ -90,5 +94,6 @@ export class Switchyard {
     await Promise.all([...this.#snapshot.clusters.values()].map((c) => c.close()));
     await this.#admin?.close();
     this.#admin = undefined;
+    this.#logger.info('closed');
   }
 }

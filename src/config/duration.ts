@@ -38,3 +38,13 @@ export function parseDuration(text: string): number | undefined {
   // One division at the end keeps whole-microsecond inputs exact (1.1s is 1100, not 1100.0000000000002).
   return micros / 1_000;
 }
+
+/**
+ * Milliseconds in a duration that validation already accepted; throws if it
+ * is not one, which would be a bug (the schema's `duration` format failed).
+ */
+export function requireDuration(text: string): number {
+  const ms = parseDuration(text);
+  if (ms === undefined) throw new Error(`not a duration: "${text}"`);
+  return ms;
+}

@@ -32,7 +32,11 @@ export function decodeGrpcMessage(encoded: string): string {
   const bytes: number[] = [];
   for (let i = 0; i < encoded.length; i++) {
     const ch = encoded.charCodeAt(i);
-    if (ch === 0x25 && i + 2 < encoded.length && /^[0-9A-Fa-f]{2}$/.test(encoded.slice(i + 1, i + 3))) {
+    if (
+      ch === 0x25 &&
+      i + 2 < encoded.length &&
+      /^[0-9A-Fa-f]{2}$/.test(encoded.slice(i + 1, i + 3))
+    ) {
       bytes.push(parseInt(encoded.slice(i + 1, i + 3), 16));
       i += 2;
     } else {

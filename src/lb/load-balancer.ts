@@ -21,4 +21,3 @@ export interface LoadBalancer<E extends Pickable> {
 }
 
 export type LbPolicyName = 'round_robin';
-

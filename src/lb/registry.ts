@@ -2,12 +2,15 @@
 import type { LbPolicyName, LoadBalancer, Member, Pickable } from './load-balancer.js';
 import { RoundRobin } from './round-robin.js';
 
+const POLICIES: Readonly<
+  Record<LbPolicyName, <E extends Pickable>(members: readonly Member<E>[]) => LoadBalancer<E>>
+> = {
+  round_robin: (members) => new RoundRobin(members),
+};
+
 export function createLoadBalancer<E extends Pickable>(
   policy: LbPolicyName,
   members: readonly Member<E>[],
 ): LoadBalancer<E> {
-  switch (policy) {
-    case 'round_robin':
-      return new RoundRobin(members);
-  }
+  return POLICIES[policy](members);
 }

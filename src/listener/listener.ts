@@ -64,10 +64,15 @@ export class Listener {
   }
 
   /** Binds the listener; rejects when the address cannot be bound. */
-  static async start(config: ListenerConfig, onCall: CallHandler, logger: Logger): Promise<Listener> {
+  static async start(
+    config: ListenerConfig,
+    onCall: CallHandler,
+    logger: Logger,
+  ): Promise<Listener> {
     const listener = new Listener(config, onCall, logger.child({ listener: config.name }));
     const address = parseHostPort(config.address);
-    if (address === undefined) throw new Error(`listener ${config.name}: bad address ${config.address}`);
+    if (address === undefined)
+      throw new Error(`listener ${config.name}: bad address ${config.address}`);
     await new Promise<void>((resolve, reject) => {
       const server = listener.#server;
       server.once('error', reject);

@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http2';
 import { ProxyError, toProxyError } from '../errors/proxy-error.js';
 import { grpcStatusFromHttpStatus, isGrpcContentType } from '../grpc/http-status-mapping.js';
+import { formatGrpcTimeout, parseGrpcTimeout } from '../grpc/grpc-timeout.js';
 import { GrpcStatus, parseGrpcStatusHeader } from '../grpc/status.js';
 import type { DownstreamCall, DownstreamHandler } from '../listener/downstream-call.js';
 import type { OutcomeSink, OutcomeSource } from '../outcome/call-outcome.js';
@@ -40,6 +41,9 @@ export class ProxyCall implements DownstreamHandler, UpstreamHandler {
   #up: UpstreamCall | undefined;
   #trailers: IncomingHttpHeaders | undefined;
   #admitted = false;
+  /** performance.now() at which the call expires; undefined for no deadline. */
+  #deadline: number | undefined;
+  #deadlineTimer: NodeJS.Timeout | undefined;
   #finished = false;
   #source: OutcomeSource = 'upstream';
   #grpcStatus: number | undefined;
@@ -64,9 +68,13 @@ export class ProxyCall implements DownstreamHandler, UpstreamHandler {
       const route = this.#routeCall();
       const cluster = this.#snapshot.clusters.get(route.cluster);
       if (cluster === undefined) {
-        throw new ProxyError('internal', `route ${route.name} names missing cluster ${route.cluster}`);
+        throw new ProxyError(
+          'internal',
+          `route ${route.name} names missing cluster ${route.cluster}`,
+        );
       }
       this.#cluster = cluster;
+      this.#startDeadline(route);
       const endpoint = this.#pick(cluster);
       this.#admit(cluster);
       this.#forward(cluster, endpoint);
@@ -92,6 +100,30 @@ export class ProxyCall implements DownstreamHandler, UpstreamHandler {
       );
     }
     return route;
+  }
+
+  /**
+   * The call's deadline: the earlier of the client's `grpc-timeout` and the
+   * route's `timeout`. Honoured by default; on expiry the client gets
+   * DEADLINE_EXCEEDED and the backend's stream is cancelled.
+   */
+  #startDeadline(route: Route): void {
+    const given = this.#down.head.headers['grpc-timeout'];
+    let timeoutMs = route.timeoutMs;
+    if (given !== undefined && this.#down.head.isGrpc) {
+      const clientMs = typeof given === 'string' ? parseGrpcTimeout(given) : undefined;
+      if (clientMs === undefined) {
+        throw new ProxyError('bad_request', `malformed grpc-timeout "${String(given)}"`);
+      }
+      timeoutMs = timeoutMs === undefined ? clientMs : Math.min(timeoutMs, clientMs);
+    }
+    if (timeoutMs === undefined) return;
+    if (timeoutMs <= 0) throw deadlineExceeded(timeoutMs);
+    this.#deadline = this.#startedAt + timeoutMs;
+    this.#deadlineTimer = setTimeout(() => {
+      this.#up?.cancel();
+      this.#fail(deadlineExceeded(timeoutMs));
+    }, timeoutMs);
   }
 
   #pick(cluster: Cluster): Endpoint {
@@ -120,6 +152,9 @@ export class ProxyCall implements DownstreamHandler, UpstreamHandler {
       appendForwardedFor: this.#env.appendForwardedFor,
       requestId: this.#requestId,
     });
+    if (this.#deadline !== undefined) {
+      headers['grpc-timeout'] = formatGrpcTimeout(this.#deadline - performance.now());
+    }
     this.#up = new Http2UpstreamCall(endpoint.pool.acquire(), headers, head.endStream, this);
   }
 
@@ -222,6 +257,7 @@ export class ProxyCall implements DownstreamHandler, UpstreamHandler {
   #finish(): void {
     if (this.#finished) return;
     this.#finished = true;
+    clearTimeout(this.#deadlineTimer);
     if (this.#admitted) this.#cluster?.limit.release();
     const head = this.#down.head;
     const error = this.#error;
@@ -254,11 +290,19 @@ function grpcStatusOf(headers: IncomingHttpHeaders): number | undefined {
 }
 
 /** A gRPC call answered with a non-gRPC reply (http-grpc-status-mapping.md). */
-function nonGrpcReply(status: number, contentType: string | undefined, endpoint: string): ProxyError {
+function nonGrpcReply(
+  status: number,
+  contentType: string | undefined,
+  endpoint: string,
+): ProxyError {
   const what = status === 200 ? `content-type ${contentType ?? 'none'}` : `HTTP ${status}`;
-  return new ProxyError('upstream_protocol_error', `upstream ${endpoint} replied ${what}, not gRPC`, {
-    grpcStatus: status === 200 ? GrpcStatus.UNKNOWN : grpcStatusFromHttpStatus(status),
-  });
+  return new ProxyError(
+    'upstream_protocol_error',
+    `upstream ${endpoint} replied ${what}, not gRPC`,
+    {
+      grpcStatus: status === 200 ? GrpcStatus.UNKNOWN : grpcStatusFromHttpStatus(status),
+    },
+  );
 }
 
 /** Never a silent OK: a gRPC reply must end with a valid grpc-status. */
@@ -268,4 +312,8 @@ function missingStatus(endpoint: string): ProxyError {
     `upstream ${endpoint} ended the response without a valid grpc-status`,
     { grpcStatus: GrpcStatus.UNKNOWN },
   );
+}
+
+function deadlineExceeded(timeoutMs: number): ProxyError {
+  return new ProxyError('deadline_exceeded', `deadline of ${timeoutMs}ms exceeded`);
 }

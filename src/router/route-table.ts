@@ -4,7 +4,9 @@
  * the routes in order and takes the first whose predicates all hold.
  */
 import type { IncomingHttpHeaders } from 'node:http2';
+import { requireDuration } from '../config/duration.js';
 import type { RouteConfig, RouteMatchConfig } from '../config/schema.js';
+import { MAX_TIMER_MS } from '../grpc/grpc-timeout.js';
 
 /** What the router looks at: taken from the request head once per call. */
 export interface RouteRequest {
@@ -18,6 +20,8 @@ export interface Route {
   readonly cluster: string;
   /** Matched by gRPC service or method: only gRPC requests belong here. */
   readonly grpcOnly: boolean;
+  /** The route's `timeout` in milliseconds; undefined for none. */
+  readonly timeoutMs: number | undefined;
 }
 
 type Predicate = (request: RouteRequest) => boolean;
@@ -37,6 +41,10 @@ export class RouteTable {
           name: config.name,
           cluster: config.cluster,
           grpcOnly: config.match.service !== undefined || config.match.method !== undefined,
+          timeoutMs:
+            config.timeout === undefined
+              ? undefined
+              : Math.min(requireDuration(config.timeout), MAX_TIMER_MS),
         }),
         predicates: compileMatch(config.match),
       }),

@@ -4,7 +4,7 @@
  */
 import type { ClusterConfig } from '../config/schema.js';
 import { DEFAULTS } from '../config/schema.js';
-import { parseDuration } from '../config/duration.js';
+import { requireDuration } from '../config/duration.js';
 import { RequestLimit } from '../breaker/request-limit.js';
 import type { LoadBalancer } from '../lb/load-balancer.js';
 import { createLoadBalancer } from '../lb/registry.js';
@@ -26,9 +26,7 @@ export class Cluster {
   constructor(config: ClusterConfig, logger: Logger) {
     this.name = config.name;
     this.authority = config.authority;
-    const connectTimeoutMs =
-      parseDuration(config.connect_timeout ?? DEFAULTS.connectTimeout) ??
-      (parseDuration(DEFAULTS.connectTimeout) as number);
+    const connectTimeoutMs = requireDuration(config.connect_timeout ?? DEFAULTS.connectTimeout);
     const sessionOptions = {
       connectTimeoutMs,
       initialWindowSize: UPSTREAM_STREAM_WINDOW,
@@ -37,7 +35,8 @@ export class Cluster {
     };
     const members = config.endpoints.map((e) => {
       const address = typeof e === 'string' ? e : e.address;
-      const weight = typeof e === 'string' ? DEFAULTS.endpointWeight : (e.weight ?? DEFAULTS.endpointWeight);
+      const weight =
+        typeof e === 'string' ? DEFAULTS.endpointWeight : (e.weight ?? DEFAULTS.endpointWeight);
       return { endpoint: new Endpoint(address, sessionOptions), weight };
     });
     this.endpoints = members.map((m) => m.endpoint);

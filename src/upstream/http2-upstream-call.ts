@@ -1,5 +1,9 @@
 /** `UpstreamCall` over a node:http2 client stream on a pooled session. */
-import http2, { type ClientHttp2Stream, type OutgoingHttpHeaders } from 'node:http2';
+import http2, {
+  type ClientHttp2Stream,
+  type IncomingHttpHeaders,
+  type OutgoingHttpHeaders,
+} from 'node:http2';
 import { ProxyError } from '../errors/proxy-error.js';
 import { errorFromResetCode } from './reset-errors.js';
 import type { UpstreamCall, UpstreamHandler } from './upstream-call.js';
@@ -26,11 +30,11 @@ export class Http2UpstreamCall implements UpstreamCall {
       throw openError(error, upstream);
     }
     this.#stream = stream;
-    stream.on('response', (responseHeaders, flags) =>
+    stream.on('response', (responseHeaders: IncomingHttpHeaders, flags: number) =>
       handler.onResponse(responseHeaders, (flags & NGHTTP2_FLAG_END_STREAM) !== 0),
     );
     stream.on('data', (chunk: Buffer) => handler.onResponseData(chunk));
-    stream.on('trailers', (trailers) => handler.onTrailers(trailers));
+    stream.on('trailers', (trailers: IncomingHttpHeaders) => handler.onTrailers(trailers));
     stream.on('end', () => {
       this.#responseEnded = true;
       handler.onResponseEnd();
@@ -92,7 +96,7 @@ function closeError(stream: ClientHttp2Stream, upstream: UpstreamSession): Proxy
     const reason = upstream.failure?.message ?? 'connection closed';
     return new ProxyError('upstream_connection_lost', `upstream ${endpoint}: ${reason}`);
   }
-  if (stream.rstCode !== undefined && stream.rstCode !== NGHTTP2_NO_ERROR) {
+  if (stream.rstCode !== NGHTTP2_NO_ERROR) {
     return errorFromResetCode(stream.rstCode, endpoint);
   }
   return new ProxyError(

@@ -1,0 +1,106 @@
+#!/usr/bin/env node
+/**
+ * The `switchyard` command. Exit codes: 0 success (and clean shutdown), 1 a
+ * bad config or a failure to start, 2 a usage error.
+ */
+import { Switchyard } from '../app/switchyard.js';
+import { ConfigError } from '../config/config-error.js';
+import { loadConfigFile } from '../config/load-config.js';
+import { createLogger } from '../log/logger.js';
+import { parseCommand, USAGE, UsageError, type Command } from './args.js';
+import { packageVersion } from './version.js';
+
+/** How long in-flight calls may run on after SIGTERM before they are cut. */
+const SHUTDOWN_GRACE_MS = 25_000;
+
+async function main(argv: readonly string[]): Promise<number> {
+  let command: Command;
+  try {
+    command = parseCommand(argv);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`switchyard: ${error.message}\n\n${USAGE}`);
+    return 2;
+  }
+  switch (command.kind) {
+    case 'help':
+      process.stdout.write(USAGE);
+      return 0;
+    case 'version':
+      process.stdout.write(`switchyard ${packageVersion()}\n`);
+      return 0;
+    case 'validate':
+      return validate(command.configPath);
+    case 'run':
+      return run(command);
+  }
+}
+
+async function validate(path: string): Promise<number> {
+  try {
+    await loadConfigFile(path);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    return 1;
+  }
+  process.stdout.write(`${path}: ok\n`);
+  return 0;
+}
+
+async function run(command: Extract<Command, { kind: 'run' }>): Promise<number> {
+  const logger = createLogger({ level: command.logLevel, pretty: command.logPretty });
+  let config;
+  try {
+    config = await loadConfigFile(command.configPath);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    logger.fatal({ errors: error.issues.length }, 'config rejected; not starting');
+    return 1;
+  }
+  let proxy: Switchyard;
+  try {
+    proxy = await Switchyard.start(config, { logger });
+  } catch (error) {
+    logger.fatal({ err: error }, 'failed to start');
+    return 1;
+  }
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals): void => {
+      if (stopping) {
+        logger.warn({ signal }, 'second signal: exiting now');
+        resolve(1);
+        return;
+      }
+      stopping = true;
+      logger.info({ signal }, 'shutting down: finishing in-flight calls');
+      proxy.close(SHUTDOWN_GRACE_MS).then(
+        () => {
+          logger.info('stopped');
+          resolve(0);
+        },
+        (error: unknown) => {
+          logger.error({ err: error }, 'error while shutting down');
+          resolve(1);
+        },
+      );
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  });
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+    // Give pino's asynchronous stdout a turn to flush, then leave even if a
+    // stray handle (a backend connection in teardown) would keep us alive.
+    setTimeout(() => process.exit(code), 100).unref();
+  },
+  (error: unknown) => {
+    process.stderr.write(`switchyard: unexpected error: ${String(error)}\n`);
+    process.exit(1);
+  },
+);
