@@ -24,7 +24,9 @@ Options:
   -h, --help             print this help
 `;
 
-export class UsageError extends Error {}
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
 
 export function parseCommand(argv: readonly string[]): Command {
   let parsed;
@@ -48,6 +50,9 @@ export function parseCommand(argv: readonly string[]): Command {
   if (values.version === true) return { kind: 'version' };
   const [verb, ...rest] = positionals;
   if (verb === 'validate') {
+    if (rest[0] !== undefined && values.config !== undefined) {
+      throw new UsageError('validate takes FILE or --config FILE, not both');
+    }
     const file = rest[0] ?? values.config;
     if (file === undefined || rest.length > 1) throw new UsageError('validate takes one FILE');
     return { kind: 'validate', configPath: file };

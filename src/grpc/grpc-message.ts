@@ -29,19 +29,8 @@ export function encodeGrpcMessage(message: string): string {
 
 export function decodeGrpcMessage(encoded: string): string {
   if (!encoded.includes('%')) return encoded;
-  const bytes: number[] = [];
-  for (let i = 0; i < encoded.length; i++) {
-    const ch = encoded.charCodeAt(i);
-    if (
-      ch === 0x25 &&
-      i + 2 < encoded.length &&
-      /^[0-9A-Fa-f]{2}$/.test(encoded.slice(i + 1, i + 3))
-    ) {
-      bytes.push(parseInt(encoded.slice(i + 1, i + 3), 16));
-      i += 2;
-    } else {
-      bytes.push(ch & 0xff);
-    }
-  }
-  return Buffer.from(bytes).toString('utf8');
+  // Only runs of well-formed %XX escapes are bytes to decode; the rest stays.
+  return encoded.replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) =>
+    Buffer.from(run.replaceAll('%', ''), 'hex').toString('utf8'),
+  );
 }

@@ -11,7 +11,7 @@ import http2, {
   type Http2Session,
   type ServerHttp2Session,
 } from 'node:http2';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { parseByteSize } from '../config/byte-size.js';
 import { parseHostPort } from '../config/host-port.js';
 import { DEFAULTS, type ListenerConfig } from '../config/schema.js';
@@ -29,6 +29,8 @@ export class Listener {
   readonly name: string;
   readonly #server: Http2Server | Http2SecureServer;
   readonly #sessions = new Set<Http2Session>();
+  /** Every TCP connection, also those that never became an HTTP/2 session. */
+  readonly #sockets = new Set<Socket>();
   readonly #logger: Logger;
 
   private constructor(config: ListenerConfig, onCall: CallHandler, logger: Logger) {
@@ -56,7 +58,13 @@ export class Listener {
             minVersion: 'TLSv1.2',
           });
     this.#server = server;
+    server.on('connection', (socket: Socket) => {
+      this.#sockets.add(socket);
+      socket.once('close', () => this.#sockets.delete(socket));
+    });
     server.on('session', (session: ServerHttp2Session) => this.#track(session));
+    // TLS without ALPN h2: close at once instead of node's HTTP/1.0 403 notice.
+    server.on('unknownProtocol', (socket: Socket) => socket.destroy());
     server.on('stream', (stream, headers, flags) => {
       onCall(new Http2DownstreamCall(stream, headers, flags, this.name));
     });
@@ -100,6 +108,8 @@ export class Listener {
     for (const session of this.#sessions) session.close();
     const timer = setTimeout(() => {
       for (const session of this.#sessions) session.destroy();
+      // Connections still in a handshake, or that never sent a preface.
+      for (const socket of this.#sockets) socket.destroy();
     }, graceMs);
     await closed;
     clearTimeout(timer);

@@ -18,10 +18,12 @@ import type { Route } from '../router/route-table.js';
 import type { Cluster } from '../upstream/cluster.js';
 import type { Endpoint } from '../upstream/endpoint.js';
 import { Http2UpstreamCall } from '../upstream/http2-upstream-call.js';
-import type { UpstreamCall, UpstreamHandler } from '../upstream/upstream-call.js';
+import type { UpstreamCall } from '../upstream/upstream-call.js';
 import type { Snapshot } from './snapshot.js';
 import { downstreamHeaders, upstreamRequestHeaders } from './header-rewrite.js';
 import { sendLocalReply } from './local-reply.js';
+import { ReplayBuffer } from './replay-buffer.js';
+import { UpstreamAttempt, type AttemptOwner } from './upstream-attempt.js';
 
 /** What a listener gives all its calls: where outcomes go, and its own settings. */
 export interface CallEnvironment {
@@ -29,7 +31,16 @@ export interface CallEnvironment {
   readonly appendForwardedFor: boolean;
 }
 
-export class ProxyCall implements DownstreamHandler, UpstreamHandler {
+/**
+ * Request bytes kept for a transparent retry (a call the backend never saw).
+ * Beyond this a call that hits a refused stream or a dead endpoint fails
+ * instead of being replayed.
+ */
+const TRANSPARENT_RETRY_BUFFER = 64 * 1024;
+/** Endpoints tried for one call whose connections fail, at most. */
+const MAX_CONNECT_ATTEMPTS = 3;
+
+export class ProxyCall implements DownstreamHandler, AttemptOwner {
   readonly #down: DownstreamCall;
   readonly #env: CallEnvironment;
   readonly #snapshot: Snapshot;
@@ -39,6 +50,13 @@ export class ProxyCall implements DownstreamHandler, UpstreamHandler {
   #cluster: Cluster | undefined;
   #endpoint: Endpoint | undefined;
   #up: UpstreamCall | undefined;
+  #attempt: UpstreamAttempt | undefined;
+  #attempts = 0;
+  #connectFailures = 0;
+  #refusedRetried = false;
+  /** Response headers arrived: the call is committed to this attempt. */
+  #committed = false;
+  readonly #replay = new ReplayBuffer(TRANSPARENT_RETRY_BUFFER);
   #trailers: IncomingHttpHeaders | undefined;
   #admitted = false;
   /** performance.now() at which the call expires; undefined for no deadline. */
@@ -145,7 +163,27 @@ export class ProxyCall implements DownstreamHandler, UpstreamHandler {
     this.#admitted = true;
   }
 
+  /**
+   * Opens an attempt on `endpoint` and replays what the client sent so far.
+   * A failure to even open it (endpoint in reconnect back-off, session
+   * gone) goes the same way as a failure reported later.
+   */
   #forward(cluster: Cluster, endpoint: Endpoint): void {
+    this.#endpoint = endpoint;
+    this.#attempts++;
+    const attempt = new UpstreamAttempt(this);
+    this.#attempt = attempt;
+    try {
+      this.#up = this.#openUpstream(cluster, endpoint, attempt);
+    } catch (error) {
+      this.#up = undefined;
+      this.onUpstreamError(toProxyError(error));
+      return;
+    }
+    if (this.#attempts > 1) this.#replayRequest();
+  }
+
+  #openUpstream(cluster: Cluster, endpoint: Endpoint, attempt: UpstreamAttempt): UpstreamCall {
     const head = this.#down.head;
     const headers = upstreamRequestHeaders(head, {
       authority: cluster.authority,
@@ -155,18 +193,58 @@ export class ProxyCall implements DownstreamHandler, UpstreamHandler {
     if (this.#deadline !== undefined) {
       headers['grpc-timeout'] = formatGrpcTimeout(this.#deadline - performance.now());
     }
-    this.#up = new Http2UpstreamCall(endpoint.pool.acquire(), headers, head.endStream, this);
+    return new Http2UpstreamCall(endpoint.pool.acquire(), headers, head.endStream, attempt);
+  }
+
+  #replayRequest(): void {
+    const up = this.#up;
+    const chunks = this.#replay.chunks;
+    if (up === undefined || chunks === undefined || this.#down.head.endStream) return;
+    for (const chunk of chunks) up.write(chunk);
+    if (this.#replay.ended) up.end();
+    this.#down.resumeRequest();
+  }
+
+  /**
+   * gRFC A6 transparent retry: a call the backend never saw is replayed,
+   * without counting as a retry attempt. A connect failure tries other
+   * endpoints (the failed one is held out by its pool's back-off), a refused
+   * stream is retried once. Never after response headers, never when the
+   * request outgrew the replay buffer, never past the deadline.
+   */
+  #retryTransparently(error: ProxyError): boolean {
+    const cluster = this.#cluster;
+    if (cluster === undefined || this.#committed || this.#error !== undefined) return false;
+    if (this.#finished || this.#replay.chunks === undefined) return false;
+    if (error.code === 'upstream_connect_failed') {
+      if (++this.#connectFailures >= MAX_CONNECT_ATTEMPTS) return false;
+    } else if (error.code === 'upstream_refused_stream') {
+      if (this.#refusedRetried) return false;
+      this.#refusedRetried = true;
+    } else {
+      return false;
+    }
+    const endpoint = cluster.balancer.pick();
+    if (endpoint === undefined) return false;
+    this.#forward(cluster, endpoint);
+    return true;
+  }
+
+  get currentAttempt(): UpstreamAttempt | undefined {
+    return this.#attempt;
   }
 
   // ── client side events ─────────────────────────────────────────────────
 
   onRequestData(chunk: Buffer): void {
     this.#bytesIn += chunk.length;
+    if (!this.#committed) this.#replay.append(chunk);
     const up = this.#up;
     if (up !== undefined && !up.write(chunk)) this.#down.pauseRequest();
   }
 
   onRequestEnd(): void {
+    this.#replay.end();
     this.#up?.end();
   }
 
@@ -186,6 +264,7 @@ export class ProxyCall implements DownstreamHandler, UpstreamHandler {
   // ── backend side events ────────────────────────────────────────────────
 
   onResponse(headers: IncomingHttpHeaders, endStream: boolean): void {
+    this.#committed = true;
     // node:http2 gives :status as a number although the type says string.
     const status = Number(headers[':status']);
     if (this.#down.head.isGrpc && (status !== 200 || !isGrpcContentType(headers['content-type']))) {
@@ -217,7 +296,17 @@ export class ProxyCall implements DownstreamHandler, UpstreamHandler {
   }
 
   onResponseEnd(): void {
-    if (this.#error !== undefined || !this.#down.responded) return;
+    if (this.#error !== undefined) return;
+    if (!this.#down.responded) {
+      // The stream ended (e.g. RST_STREAM(NO_ERROR)) before any response headers.
+      this.#fail(
+        new ProxyError(
+          'upstream_reset',
+          `upstream ${this.#endpoint?.address ?? ''} closed the stream without a response`,
+        ),
+      );
+      return;
+    }
     if (this.#grpcStatus !== undefined) return; // trailers-only: already sent whole
     const trailers = this.#trailers;
     if (this.#down.head.isGrpc) {
@@ -235,6 +324,7 @@ export class ProxyCall implements DownstreamHandler, UpstreamHandler {
   }
 
   onUpstreamError(error: ProxyError): void {
+    if (this.#retryTransparently(error)) return;
     this.#fail(error);
   }
 
@@ -279,7 +369,7 @@ export class ProxyCall implements DownstreamHandler, UpstreamHandler {
       durationMs: performance.now() - this.#startedAt,
       bytesIn: this.#bytesIn,
       bytesOut: this.#bytesOut,
-      attempts: this.#up === undefined ? 0 : 1,
+      attempts: this.#attempts,
     });
   }
 }
