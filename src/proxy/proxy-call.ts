@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http2';
 import { ProxyError, toProxyError } from '../errors/proxy-error.js';
 import { grpcStatusFromHttpStatus, isGrpcContentType } from '../grpc/http-status-mapping.js';
-import { formatGrpcTimeout, parseGrpcTimeout } from '../grpc/grpc-timeout.js';
+import { formatGrpcTimeout } from '../grpc/grpc-timeout.js';
 import { GrpcStatus, parseGrpcStatusHeader } from '../grpc/status.js';
 import type { DownstreamCall, DownstreamHandler } from '../listener/downstream-call.js';
 import type { OutcomeSink, OutcomeSource } from '../outcome/call-outcome.js';
@@ -21,6 +21,7 @@ import { Http2UpstreamCall } from '../upstream/http2-upstream-call.js';
 import type { UpstreamCall } from '../upstream/upstream-call.js';
 import type { Snapshot } from './snapshot.js';
 import { downstreamHeaders, upstreamRequestHeaders } from './header-rewrite.js';
+import { callTimeoutMs, deadlineExceeded } from './call-timeout.js';
 import { sendLocalReply } from './local-reply.js';
 import { ReplayBuffer } from './replay-buffer.js';
 import { UpstreamAttempt, type AttemptOwner } from './upstream-attempt.js';
@@ -120,23 +121,10 @@ export class ProxyCall implements DownstreamHandler, AttemptOwner {
     return route;
   }
 
-  /**
-   * The call's deadline: the earlier of the client's `grpc-timeout` and the
-   * route's `timeout`. Honoured by default; on expiry the client gets
-   * DEADLINE_EXCEEDED and the backend's stream is cancelled.
-   */
+  /** Arms the call's deadline; on expiry DEADLINE_EXCEEDED and the backend stream is cancelled. */
   #startDeadline(route: Route): void {
-    const given = this.#down.head.headers['grpc-timeout'];
-    let timeoutMs = route.timeoutMs;
-    if (given !== undefined && this.#down.head.isGrpc) {
-      const clientMs = typeof given === 'string' ? parseGrpcTimeout(given) : undefined;
-      if (clientMs === undefined) {
-        throw new ProxyError('bad_request', `malformed grpc-timeout "${String(given)}"`);
-      }
-      timeoutMs = timeoutMs === undefined ? clientMs : Math.min(timeoutMs, clientMs);
-    }
+    const timeoutMs = callTimeoutMs(this.#down.head, route);
     if (timeoutMs === undefined) return;
-    if (timeoutMs <= 0) throw deadlineExceeded(timeoutMs);
     this.#deadline = this.#startedAt + timeoutMs;
     this.#deadlineTimer = setTimeout(() => {
       this.#up?.cancel();
@@ -402,8 +390,4 @@ function missingStatus(endpoint: string): ProxyError {
     `upstream ${endpoint} ended the response without a valid grpc-status`,
     { grpcStatus: GrpcStatus.UNKNOWN },
   );
-}
-
-function deadlineExceeded(timeoutMs: number): ProxyError {
-  return new ProxyError('deadline_exceeded', `deadline of ${timeoutMs}ms exceeded`);
 }
