@@ -3,6 +3,7 @@
  * that feed calls into the data path, and the admin endpoint.
  */
 import { AdminServer } from '../admin/admin-server.js';
+import { requireByteSize } from '../config/byte-size.js';
 import { DEFAULTS, type Config } from '../config/schema.js';
 import { Listener } from '../listener/listener.js';
 import { AccessLog } from '../log/access-log.js';
@@ -46,6 +47,10 @@ export class Switchyard {
           sink: accessLog,
           appendForwardedFor:
             (listenerConfig.x_forwarded_for ?? DEFAULTS.xForwardedFor) === 'append',
+          maxMessageBytes:
+            listenerConfig.limits?.max_message_size === undefined
+              ? undefined
+              : requireByteSize(listenerConfig.limits.max_message_size),
         };
         const listener = await Listener.start(
           listenerConfig,

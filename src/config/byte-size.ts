@@ -29,3 +29,13 @@ export function parseByteSize(text: string): number | undefined {
   const bytes = Number(count) * perUnit;
   return Number.isSafeInteger(bytes) ? bytes : undefined;
 }
+
+/**
+ * Bytes in a size that validation already accepted; throws if it is not
+ * one, which would be a bug (the schema's `byte-size` format failed).
+ */
+export function requireByteSize(text: string): number {
+  const bytes = parseByteSize(text);
+  if (bytes === undefined) throw new Error(`not a byte size: "${text}"`);
+  return bytes;
+}

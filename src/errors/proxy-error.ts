@@ -38,6 +38,8 @@ export const ERROR_TABLE = {
   upstream_reset: { grpcStatus: GrpcStatus.INTERNAL, httpStatus: 502 },
   /** The endpoint's reply broke the gRPC protocol (no grpc-status, ...). */
   upstream_protocol_error: { grpcStatus: GrpcStatus.INTERNAL, httpStatus: 502 },
+  /** A gRPC message is larger than the listener's max_message_size. */
+  message_too_large: { grpcStatus: GrpcStatus.RESOURCE_EXHAUSTED, httpStatus: 413 },
   /** The call's deadline (client grpc-timeout or route timeout) passed. */
   deadline_exceeded: { grpcStatus: GrpcStatus.DEADLINE_EXCEEDED, httpStatus: 504 },
   /** The client went away before the call finished (recorded, not sent). */

@@ -12,16 +12,15 @@ import http2, {
   type ServerHttp2Session,
 } from 'node:http2';
 import type { AddressInfo, Socket } from 'node:net';
-import { parseByteSize } from '../config/byte-size.js';
+import { requireByteSize } from '../config/byte-size.js';
 import { parseHostPort } from '../config/host-port.js';
 import { DEFAULTS, type ListenerConfig } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
 import type { DownstreamCall } from './downstream-call.js';
 import { Http2DownstreamCall } from './http2-downstream-call.js';
 
-/** Per-stream and per-connection receive windows advertised to clients. */
-const STREAM_WINDOW = 1 << 20;
-const CONNECTION_WINDOW = 8 << 20;
+/** The largest HTTP/2 flow-control window (RFC 9113 §6.9.1). */
+const MAX_WINDOW = 2 ** 31 - 1;
 
 export type CallHandler = (call: DownstreamCall) => void;
 
@@ -32,16 +31,26 @@ export class Listener {
   /** Every TCP connection, also those that never became an HTTP/2 session. */
   readonly #sockets = new Set<Socket>();
   readonly #logger: Logger;
+  readonly #connectionWindow: number;
 
   private constructor(config: ListenerConfig, onCall: CallHandler, logger: Logger) {
     this.name = config.name;
     this.#logger = logger;
     const limits = config.limits ?? {};
+    this.#connectionWindow = Math.min(
+      requireByteSize(limits.connection_window ?? DEFAULTS.connectionWindow),
+      MAX_WINDOW,
+    );
     const options = {
       settings: {
         maxConcurrentStreams: limits.max_concurrent_streams ?? DEFAULTS.maxConcurrentStreams,
-        maxHeaderListSize: parseByteSize(limits.max_header_list_size ?? DEFAULTS.maxHeaderListSize),
-        initialWindowSize: STREAM_WINDOW,
+        maxHeaderListSize: requireByteSize(
+          limits.max_header_list_size ?? DEFAULTS.maxHeaderListSize,
+        ),
+        initialWindowSize: Math.min(
+          requireByteSize(limits.stream_window ?? DEFAULTS.streamWindow),
+          MAX_WINDOW,
+        ),
         enablePush: false,
       },
       maxSessionMemory: 64,
@@ -121,7 +130,7 @@ export class Listener {
     session.on('error', (error) => this.#logger.debug({ err: error }, 'client session error'));
     session.once('localSettings', () => {
       try {
-        session.setLocalWindowSize(CONNECTION_WINDOW);
+        session.setLocalWindowSize(this.#connectionWindow);
       } catch {
         // The session may already be closing; the default window then stays.
       }

@@ -22,6 +22,7 @@ import type { UpstreamCall } from '../upstream/upstream-call.js';
 import type { Snapshot } from './snapshot.js';
 import { downstreamHeaders, upstreamRequestHeaders } from './header-rewrite.js';
 import { callTimeoutMs, deadlineExceeded } from './call-timeout.js';
+import { MessageSizeGuard } from '../grpc/message-size-guard.js';
 import { sendLocalReply } from './local-reply.js';
 import { ReplayBuffer } from './replay-buffer.js';
 import { UpstreamAttempt, type AttemptOwner } from './upstream-attempt.js';
@@ -30,6 +31,8 @@ import { UpstreamAttempt, type AttemptOwner } from './upstream-attempt.js';
 export interface CallEnvironment {
   readonly sink: OutcomeSink;
   readonly appendForwardedFor: boolean;
+  /** The listener's `limits.max_message_size`; undefined for no limit. */
+  readonly maxMessageBytes: number | undefined;
 }
 
 /**
@@ -58,6 +61,9 @@ export class ProxyCall implements DownstreamHandler, AttemptOwner {
   /** Response headers arrived: the call is committed to this attempt. */
   #committed = false;
   readonly #replay = new ReplayBuffer(TRANSPARENT_RETRY_BUFFER);
+  /** Set only when the listener limits message size (parsing costs CPU). */
+  readonly #requestGuard: MessageSizeGuard | undefined;
+  readonly #responseGuard: MessageSizeGuard | undefined;
   #trailers: IncomingHttpHeaders | undefined;
   #admitted = false;
   /** performance.now() at which the call expires; undefined for no deadline. */
@@ -76,6 +82,11 @@ export class ProxyCall implements DownstreamHandler, AttemptOwner {
     this.#down = down;
     this.#snapshot = snapshot;
     this.#env = env;
+    const limit = env.maxMessageBytes;
+    if (limit !== undefined && down.head.isGrpc) {
+      this.#requestGuard = new MessageSizeGuard(limit);
+      this.#responseGuard = new MessageSizeGuard(limit);
+    }
     const given = down.head.headers['x-request-id'];
     this.#requestId = typeof given === 'string' && given !== '' ? given : randomUUID();
   }
@@ -226,6 +237,9 @@ export class ProxyCall implements DownstreamHandler, AttemptOwner {
 
   onRequestData(chunk: Buffer): void {
     this.#bytesIn += chunk.length;
+    if (this.#requestGuard !== undefined && this.#tooLarge(this.#requestGuard, chunk, 'request')) {
+      return;
+    }
     if (!this.#committed) this.#replay.append(chunk);
     const up = this.#up;
     if (up !== undefined && !up.write(chunk)) this.#down.pauseRequest();
@@ -276,6 +290,12 @@ export class ProxyCall implements DownstreamHandler, AttemptOwner {
 
   onResponseData(chunk: Buffer): void {
     this.#bytesOut += chunk.length;
+    if (
+      this.#responseGuard !== undefined &&
+      this.#tooLarge(this.#responseGuard, chunk, 'response')
+    ) {
+      return;
+    }
     if (!this.#down.write(chunk)) this.#up?.pauseResponse();
   }
 
@@ -317,6 +337,21 @@ export class ProxyCall implements DownstreamHandler, AttemptOwner {
   }
 
   // ── endings ────────────────────────────────────────────────────────────
+
+  /** Ends the call with RESOURCE_EXHAUSTED if `chunk` carries an oversized message. */
+  #tooLarge(guard: MessageSizeGuard, chunk: Buffer, direction: string): boolean {
+    if (this.#error !== undefined) return true;
+    const length = guard.check(chunk);
+    if (length === undefined) return false;
+    this.#up?.cancel();
+    this.#fail(
+      new ProxyError(
+        'message_too_large',
+        `${direction} message of ${length} bytes exceeds max_message_size ${guard.limit}`,
+      ),
+    );
+    return true;
+  }
 
   /** Ends the call with a local reply for this error (once). */
   #fail(error: ProxyError): void {

@@ -53,6 +53,7 @@ void t.test('ERROR_TABLE: the documented mappings', (t) => {
     upstream_inadequate_security: [GrpcStatus.PERMISSION_DENIED, 502],
     upstream_reset: [GrpcStatus.INTERNAL, 502],
     upstream_protocol_error: [GrpcStatus.INTERNAL, 502],
+    message_too_large: [GrpcStatus.RESOURCE_EXHAUSTED, 413],
     deadline_exceeded: [GrpcStatus.DEADLINE_EXCEEDED, 504],
     downstream_cancelled: [GrpcStatus.CANCELLED, 499],
     shutting_down: [GrpcStatus.UNAVAILABLE, 503],
