@@ -16,6 +16,10 @@ export const DEFAULTS = {
   maxConcurrentStreams: 1000,
   maxHeaderListSize: '16KiB',
   endpointWeight: 1,
+  streamWindow: '1MiB',
+  connectionWindow: '8MiB',
+  idleTimeout: '1h',
+  keepaliveTimeout: '20s',
 } as const;
 
 const strict = { additionalProperties: false } as const;
@@ -36,8 +40,12 @@ const Duration = (description: string, defaultValue?: string): TString =>
   });
 
 /** `64KiB`, `16MiB`, `512`: bytes with an optional binary or decimal unit. */
-const ByteSize = (description: string, defaultValue: string): TString =>
-  Type.String({ format: 'byte-size', description, default: defaultValue });
+const ByteSize = (description: string, defaultValue?: string): TString =>
+  Type.String({
+    format: 'byte-size',
+    description,
+    ...(defaultValue === undefined ? {} : { default: defaultValue }),
+  });
 
 /** host:port to listen on; port 0 asks the OS for a free port. */
 const ListenAddress = Type.String({
@@ -71,6 +79,23 @@ export const ListenerLimitsSchema = Type.Object(
     ),
     max_header_list_size: Type.Optional(
       ByteSize('Largest request header block accepted.', DEFAULTS.maxHeaderListSize),
+    ),
+    max_message_size: Type.Optional(
+      ByteSize(
+        'Largest gRPC message accepted in either direction; a larger one ends the call with RESOURCE_EXHAUSTED. Default: no limit.',
+      ),
+    ),
+    stream_window: Type.Optional(
+      ByteSize(
+        'HTTP/2 receive window per stream advertised to clients: bytes a client may send ahead before the proxy has passed them on.',
+        DEFAULTS.streamWindow,
+      ),
+    ),
+    connection_window: Type.Optional(
+      ByteSize(
+        'HTTP/2 receive window per client connection (all its streams together).',
+        DEFAULTS.connectionWindow,
+      ),
     ),
   },
   strict,
@@ -172,6 +197,35 @@ export const CircuitBreakerSchema = Type.Object(
   strict,
 );
 
+/**
+ * A duration of at least 10s (gRFC A8: clients never ping more often, so
+ * backends that enforce a minimum do not GOAWAY them). Some group must reach
+ * 10s on its own: whole h or m, s >= 10, ms >= 10000, us >= 10000000.
+ */
+const DURATION_GROUP = String.raw`\d+(?:\.\d+)?(?:h|ms|us|m|s)`;
+const TEN_SECONDS_GROUP = String.raw`0*(?:[1-9]\d*(?:\.\d+)?(?:h|m)|[1-9]\d+(?:\.\d+)?s|[1-9]\d{4,}(?:\.\d+)?ms|[1-9]\d{7,}(?:\.\d+)?us)`;
+const KEEPALIVE_INTERVAL_PATTERN = `^(?:${DURATION_GROUP})*${TEN_SECONDS_GROUP}(?:${DURATION_GROUP})*$`;
+
+export const KeepaliveSchema = Type.Object(
+  {
+    interval: Type.String({
+      format: 'duration',
+      pattern: KEEPALIVE_INTERVAL_PATTERN,
+      description: 'At least 10s: how often to PING a backend while calls are in flight.',
+    }),
+    timeout: Type.Optional(
+      Duration(
+        'A PING not answered within this closes the connection; its calls fail UNAVAILABLE.',
+        DEFAULTS.keepaliveTimeout,
+      ),
+    ),
+  },
+  {
+    ...strict,
+    description: 'HTTP/2 keepalive PINGs to backends (gRFC A8). Off unless set.',
+  },
+);
+
 export const ClusterSchema = Type.Object(
   {
     name: Name,
@@ -192,6 +246,13 @@ export const ClusterSchema = Type.Object(
       Duration('Longest wait for a TCP connection to an endpoint.', DEFAULTS.connectTimeout),
     ),
     circuit_breaker: Type.Optional(CircuitBreakerSchema),
+    idle_timeout: Type.Optional(
+      Duration(
+        'A backend connection that carried no call for this long is closed.',
+        DEFAULTS.idleTimeout,
+      ),
+    ),
+    keepalive: Type.Optional(KeepaliveSchema),
   },
   strict,
 );

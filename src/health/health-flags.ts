@@ -2,8 +2,12 @@
  * An endpoint's health as a set of flags, one per source. Each source sets
  * and clears only its own flag; the balancer asks only `available`. This keeps
  * an active health check from clearing an outlier ejection, and so on.
+ *
+ * `connect_failure` belongs to the endpoint's session pool: set while the
+ * pool is in reconnect back-off with no usable connection, cleared when a
+ * connection succeeds.
  */
-export type HealthSource = 'active_check' | 'outlier' | 'breaker' | 'draining';
+export type HealthSource = 'active_check' | 'outlier' | 'breaker' | 'draining' | 'connect_failure';
 
 export class HealthFlags {
   #flags = 0;
@@ -13,6 +17,7 @@ export class HealthFlags {
     outlier: 2,
     breaker: 4,
     draining: 8,
+    connect_failure: 16,
   };
 
   /** The endpoint may take new calls: no source holds it out. */

@@ -10,6 +10,7 @@ import type { LoadBalancer } from '../lb/load-balancer.js';
 import { createLoadBalancer } from '../lb/registry.js';
 import type { Logger } from '../log/logger.js';
 import { Endpoint } from './endpoint.js';
+import { sessionLifecycleOptions } from './session-config.js';
 
 /** Receive windows advertised to backends (larger than HTTP/2's 64 KiB default). */
 const UPSTREAM_STREAM_WINDOW = 1 << 20;
@@ -32,6 +33,7 @@ export class Cluster {
       initialWindowSize: UPSTREAM_STREAM_WINDOW,
       connectionWindowSize: UPSTREAM_CONNECTION_WINDOW,
       logger: logger.child({ cluster: config.name }),
+      ...sessionLifecycleOptions(config),
     };
     const members = config.endpoints.map((e) => {
       const address = typeof e === 'string' ? e : e.address;

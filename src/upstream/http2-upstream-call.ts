@@ -5,7 +5,7 @@ import http2, {
   type OutgoingHttpHeaders,
 } from 'node:http2';
 import { ProxyError } from '../errors/proxy-error.js';
-import { errorFromResetCode } from './reset-errors.js';
+import { errorFromResetCode, resetCodeName } from './reset-errors.js';
 import type { UpstreamCall, UpstreamHandler } from './upstream-call.js';
 import type { UpstreamSession } from './upstream-session.js';
 
@@ -13,10 +13,17 @@ const { NGHTTP2_FLAG_END_STREAM, NGHTTP2_CANCEL, NGHTTP2_NO_ERROR } = http2.cons
 
 export class Http2UpstreamCall implements UpstreamCall {
   readonly #stream: ClientHttp2Stream;
+  readonly #upstream: UpstreamSession;
   #responseEnded = false;
   #cancelled = false;
+  /** END_STREAM arrived on response HEADERS or trailers. */
+  #endStreamSeen = false;
 
-  /** Opens the stream; throws a ProxyError when it cannot even be opened. */
+  /**
+   * Opens the stream on `upstream` (from `SessionPool.acquire()`), which
+   * counts it against the session's stream limit until it closes; throws a
+   * ProxyError when it cannot even be opened.
+   */
   constructor(
     upstream: UpstreamSession,
     headers: OutgoingHttpHeaders,
@@ -25,19 +32,29 @@ export class Http2UpstreamCall implements UpstreamCall {
   ) {
     let stream: ClientHttp2Stream;
     try {
-      stream = upstream.session.request(headers, { endStream });
+      stream = upstream.request(headers, endStream);
     } catch (error) {
       throw openError(error, upstream);
     }
     this.#stream = stream;
-    stream.on('response', (responseHeaders: IncomingHttpHeaders, flags: number) =>
-      handler.onResponse(responseHeaders, (flags & NGHTTP2_FLAG_END_STREAM) !== 0),
-    );
+    this.#upstream = upstream;
+    stream.on('response', (responseHeaders: IncomingHttpHeaders, flags: number) => {
+      const endStream = (flags & NGHTTP2_FLAG_END_STREAM) !== 0;
+      if (endStream) this.#endStreamSeen = true;
+      handler.onResponse(responseHeaders, endStream);
+    });
     stream.on('data', (chunk: Buffer) => handler.onResponseData(chunk));
-    stream.on('trailers', (trailers: IncomingHttpHeaders) => handler.onTrailers(trailers));
+    stream.on('trailers', (trailers: IncomingHttpHeaders) => {
+      this.#endStreamSeen = true;
+      handler.onTrailers(trailers);
+    });
     stream.on('end', () => {
+      // node:http2 also ends the readable side when the stream is reset or
+      // the connection dies: only a real END_STREAM is a response's end.
+      const broken = this.#endStreamSeen ? undefined : brokenEnd(stream, upstream);
       this.#responseEnded = true;
-      handler.onResponseEnd();
+      if (broken === undefined) handler.onResponseEnd();
+      else handler.onUpstreamError(broken);
     });
     stream.on('drain', () => handler.onRequestDrain());
     // The cause is classified on 'close', which always follows.
@@ -62,6 +79,7 @@ export class Http2UpstreamCall implements UpstreamCall {
     if (this.#responseEnded || this.#stream.closed || this.#stream.destroyed) return;
     this.#cancelled = true;
     this.#stream.close(NGHTTP2_CANCEL);
+    this.#upstream.noteResetSent();
   }
 
   pauseResponse(): void {
@@ -78,22 +96,59 @@ function openError(error: unknown, upstream: UpstreamSession): ProxyError {
   if (code === 'ERR_HTTP2_INVALID_HEADER_VALUE' || code === 'ERR_INVALID_CHAR') {
     return new ProxyError('bad_request', 'request header not valid to forward', { cause: error });
   }
+  // No stream was created, so nothing reached the backend.
+  const reason = error instanceof Error ? error.message : String(error);
   return new ProxyError(
     'upstream_connect_failed',
-    `upstream ${upstream.authority}: cannot open a stream`,
+    `upstream ${upstream.authority}: cannot open a stream (${reason})`,
     { cause: error },
   );
 }
 
-/** Why a stream closed before its response ended. */
+/**
+ * The readable side ended with no END_STREAM seen in headers or trailers:
+ * a failure if the connection died or the stream was reset, else (a
+ * non-gRPC body ended by DATA with END_STREAM) undefined.
+ */
+function brokenEnd(stream: ClientHttp2Stream, upstream: UpstreamSession): ProxyError | undefined {
+  if (upstream.failure !== undefined || upstream.session.destroyed || stream.rstCode !== 0) {
+    return closeError(stream, upstream);
+  }
+  return undefined;
+}
+
+/**
+ * Why a stream closed before its response ended. The two "backend never saw
+ * it" cases come first, as transparent retries replay exactly those:
+ * - the session never connected → `upstream_connect_failed`;
+ * - the stream's id is above the backend's GOAWAY last-stream-id →
+ *   `upstream_refused_stream`. node:http2 closes such streams with
+ *   REFUSED_STREAM after GOAWAY(NO_ERROR), but after a GOAWAY with an error
+ *   code it destroys the session and every stream gets that code, so the id
+ *   decides, not rstCode;
+ * - RST_STREAM(REFUSED_STREAM) maps to `upstream_refused_stream` below.
+ */
 function closeError(stream: ClientHttp2Stream, upstream: UpstreamSession): ProxyError {
   const endpoint = upstream.authority;
   if (!upstream.connected) {
-    const reason = upstream.failure?.message ?? 'connection closed';
+    const reason = upstream.failure?.message ?? 'connection closed before it was established';
     return new ProxyError('upstream_connect_failed', `upstream ${endpoint}: ${reason}`);
   }
+  if (upstream.neverProcessed(stream)) {
+    const which = stream.id === undefined ? 'a stream not yet sent' : `stream ${stream.id}`;
+    const last = upstream.goawayLastStreamId ?? 0;
+    return new ProxyError(
+      'upstream_refused_stream',
+      `upstream ${endpoint} sent GOAWAY (last-stream-id ${last}) before processing ${which}`,
+    );
+  }
   if (upstream.failure !== undefined || upstream.session.destroyed) {
-    const reason = upstream.failure?.message ?? 'connection closed';
+    const goaway = upstream.goawayCode;
+    const reason =
+      upstream.failure?.message ??
+      (goaway === undefined || goaway === NGHTTP2_NO_ERROR
+        ? 'connection closed'
+        : `connection closed after GOAWAY ${resetCodeName(goaway)}`);
     return new ProxyError('upstream_connection_lost', `upstream ${endpoint}: ${reason}`);
   }
   if (stream.rstCode !== NGHTTP2_NO_ERROR) {

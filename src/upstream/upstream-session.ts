@@ -1,56 +1,264 @@
 /**
- * One HTTP/2 (h2c) connection to an endpoint, with what the data path needs
- * to know about it: whether it ever connected (so a failed call can be told
- * apart as "never reached the backend") and why it failed.
+ * One HTTP/2 (h2c) connection to an endpoint, with what the pool and the
+ * data path need to know about it:
+ *
+ * - whether it ever connected (a failed call on a session that never did was
+ *   never seen by the backend) and whether the backend's SETTINGS arrived
+ *   (only then is its `maxConcurrentStreams` known: `ready`);
+ * - the streams open on it, counted here (opened through `request`, closed on
+ *   the stream's 'close');
+ * - GOAWAY's last-stream-id: streams above it were never processed;
+ * - why it failed.
+ *
+ * It also runs its own timers: connect timeout (until SETTINGS), idle close,
+ * keepalive PINGs (gRFC A8), and retires itself after sending too many
+ * RST_STREAMs (nghttp2 backends GOAWAY a peer past ~1,000 of them).
  */
-import http2, { type ClientHttp2Session } from 'node:http2';
+import http2, {
+  type ClientHttp2Session,
+  type ClientHttp2Stream,
+  type OutgoingHttpHeaders,
+  type Settings,
+} from 'node:http2';
 import type { Logger } from '../log/logger.js';
 
+const { NGHTTP2_ENHANCE_YOUR_CALM } = http2.constants;
+
+export interface KeepaliveOptions {
+  /** A PING every this often while the session carries streams. */
+  readonly intervalMs: number;
+  /** A PING not acknowledged within this destroys the session. */
+  readonly timeoutMs: number;
+}
+
 export interface UpstreamSessionOptions {
+  /** MIN_CONNECT_TIMEOUT: no connection attempt gets less time (connection-backoff.md). */
   readonly connectTimeoutMs: number;
   /** Per-stream receive window we advertise to the backend. */
   readonly initialWindowSize: number;
   /** Connection-level receive window. */
   readonly connectionWindowSize: number;
   readonly logger: Logger;
+  /** A session that carried no stream for this long is closed gracefully. Default 1 h. */
+  readonly idleTimeoutMs?: number;
+  /** PINGs while streams are open; off when undefined. */
+  readonly keepalive?: KeepaliveOptions | undefined;
+  /** RST_STREAMs the proxy may send on one session before retiring it. Default 500. */
+  readonly resetBudget?: number;
 }
+
+/** How the pool opens one particular session. */
+export interface SessionPlan {
+  /** This attempt's connect timeout (the back-off may make it longer than the minimum). */
+  readonly connectTimeoutMs: number;
+  /** When the attempt started, on the pool's clock. */
+  readonly startedAt: number;
+  /** Streams assumed to fit until the backend's SETTINGS say how many do. */
+  readonly provisionalStreamLimit: number;
+  /**
+   * Streams nghttp2 may send before the backend's SETTINGS arrive. Streams
+   * beyond the backend's real limit sent before then are refused
+   * (REFUSED_STREAM); nghttp2 holds the rest until SETTINGS.
+   */
+  readonly peerMaxConcurrentStreams: number;
+  /** Read at each PING, so the pool can slow keepalive down (too_many_pings). */
+  readonly keepalive: () => KeepaliveOptions | undefined;
+}
+
+/** What a session tells its pool. Each is called synchronously, before streams hear of it. */
+export interface UpstreamSessionEvents {
+  /** The backend's first SETTINGS arrived: the connection works. */
+  onReady(session: UpstreamSession): void;
+  /** The session ended before it was ready (refused, timed out, closed early). Once. */
+  onConnectFailure(session: UpstreamSession, error: Error): void;
+  /** The session stopped taking new streams (GOAWAY, retired, failed). */
+  onUnusable(session: UpstreamSession): void;
+  /** The backend sent GOAWAY ENHANCE_YOUR_CALM "too_many_pings" (gRFC A8). */
+  onTooManyPings(session: UpstreamSession): void;
+  /** The session is gone. Once, last. */
+  onClose(session: UpstreamSession): void;
+}
+
+export const DEFAULT_IDLE_TIMEOUT_MS = 60 * 60 * 1000;
+export const DEFAULT_RESET_BUDGET = 500;
+/** RFC 9113 §6.5.2: a peer should allow at least 100; assumed when nothing better is known. */
+export const DEFAULT_PROVISIONAL_STREAM_LIMIT = 100;
+/** SETTINGS_MAX_CONCURRENT_STREAMS absent means unlimited; node reports 2^32 - 1. */
+const MAX_SETTING = 2 ** 32 - 1;
+
+const NO_EVENTS: UpstreamSessionEvents = {
+  onReady: () => undefined,
+  onConnectFailure: () => undefined,
+  onUnusable: () => undefined,
+  onTooManyPings: () => undefined,
+  onClose: () => undefined,
+};
 
 export class UpstreamSession {
   readonly session: ClientHttp2Session;
+  readonly authority: string;
+  readonly startedAt: number;
+  readonly #options: UpstreamSessionOptions;
+  readonly #plan: SessionPlan;
+  readonly #events: UpstreamSessionEvents;
+  readonly #logger: Logger;
   #connected = false;
+  #ready = false;
   #failure: Error | undefined;
+  #goawayLastStreamId: number | undefined;
+  #goawayCode: number | undefined;
+  #retired: string | undefined;
+  #remoteStreamLimit: number | undefined;
+  #active = 0;
+  #opened = 0;
+  #resetsSent = 0;
+  #connectFailureReported = false;
+  #unusableReported = false;
+  #connectTimer: NodeJS.Timeout | undefined;
+  #idleTimer: NodeJS.Timeout | undefined;
+  #keepaliveTimer: NodeJS.Timeout | undefined;
+  #pingTimer: NodeJS.Timeout | undefined;
 
   constructor(
-    readonly authority: string,
+    authority: string,
     options: UpstreamSessionOptions,
+    plan: SessionPlan = standalonePlan(options),
+    events: UpstreamSessionEvents = NO_EVENTS,
   ) {
+    this.authority = authority;
+    this.startedAt = plan.startedAt;
+    this.#options = options;
+    this.#plan = plan;
+    this.#events = events;
+    this.#logger = options.logger;
     const session = http2.connect(`http://${authority}`, {
       settings: { initialWindowSize: options.initialWindowSize, enablePush: false },
+      peerMaxConcurrentStreams: Math.min(Math.max(1, plan.peerMaxConcurrentStreams), MAX_SETTING),
       // Calls in flight are bounded by the listeners' stream limits; the
       // default 10 MB session budget would refuse streams under heavy load.
       maxSessionMemory: 64,
     });
     this.session = session;
-    const timer = setTimeout(() => {
-      this.#failure = new Error(`connect timeout after ${options.connectTimeoutMs}ms`);
-      session.destroy(this.#failure);
-    }, options.connectTimeoutMs);
-    timer.unref();
+    this.#connectTimer = setTimeout(() => {
+      this.destroy(new Error(`connect timeout after ${Math.round(plan.connectTimeoutMs)}ms`));
+    }, plan.connectTimeoutMs);
+    this.#connectTimer.unref();
     session.once('connect', () => {
-      clearTimeout(timer);
       this.#connected = true;
-      session.setLocalWindowSize(options.connectionWindowSize);
+      // 'connect' can follow a destroy (the peer closed at once), and then this throws.
+      if (!session.destroyed) session.setLocalWindowSize(options.connectionWindowSize);
+    });
+    session.on('remoteSettings', (settings: Settings) => {
+      this.#remoteStreamLimit = settings.maxConcurrentStreams ?? MAX_SETTING;
+      if (this.#ready) return;
+      this.#ready = true;
+      clearTimeout(this.#connectTimer);
+      this.#events.onReady(this);
+      this.#armIdle();
+      this.#armKeepalive();
+    });
+    session.on('goaway', (code: number, lastStreamId: number, opaqueData?: Buffer) => {
+      // A later GOAWAY may lower last-stream-id, never raise it (RFC 9113 §6.8).
+      const first = this.#goawayLastStreamId === undefined;
+      this.#goawayLastStreamId = Math.min(this.#goawayLastStreamId ?? lastStreamId, lastStreamId);
+      if (!first) return;
+      this.#goawayCode = code;
+      const debugData = opaqueData?.toString('latin1') ?? '';
+      this.#logger.debug(
+        { endpoint: authority, code, lastStreamId, debugData, active: this.#active },
+        'upstream GOAWAY',
+      );
+      if (code === NGHTTP2_ENHANCE_YOUR_CALM && debugData === 'too_many_pings') {
+        this.#events.onTooManyPings(this);
+      }
+      this.#reportUnusable();
     });
     session.on('error', (error) => {
       this.#failure ??= error;
-      options.logger.debug({ err: error, endpoint: authority }, 'upstream session error');
+      this.#logger.debug({ err: error, endpoint: authority }, 'upstream session error');
+      this.#reportUnusable();
+      this.#checkConnectFailure();
     });
-    session.once('close', () => clearTimeout(timer));
+    session.once('close', () => {
+      this.#clearTimers();
+      this.#reportUnusable();
+      this.#checkConnectFailure();
+      this.#events.onClose(this);
+    });
+  }
+
+  /** Opens a stream and counts it until it closes. Throws what node:http2 throws. */
+  request(headers: OutgoingHttpHeaders, endStream: boolean): ClientHttp2Stream {
+    let stream: ClientHttp2Stream;
+    try {
+      stream = this.session.request(headers, { endStream });
+    } catch (error) {
+      if ((error as { code?: unknown }).code === 'ERR_HTTP2_OUT_OF_STREAMS') {
+        this.retire('stream ids exhausted');
+      }
+      throw error;
+    }
+    this.#active++;
+    this.#opened++;
+    clearTimeout(this.#idleTimer);
+    this.#idleTimer = undefined;
+    this.#armKeepalive();
+    stream.on('error', (error: Error) => {
+      // A stream queued while connecting hears of a refused connection first
+      // ("pending stream has been canceled"), with the socket error as cause.
+      if (!this.#connected && this.session.destroyed) {
+        this.#failure ??= error.cause instanceof Error ? error.cause : error;
+      }
+    });
+    stream.once('close', () => {
+      this.#active--;
+      this.#checkConnectFailure();
+      if (this.#active === 0) this.#armIdle();
+    });
+    return stream;
+  }
+
+  /** The proxy sent RST_STREAM on one of this session's streams. */
+  noteResetSent(): void {
+    this.#resetsSent++;
+    const budget = this.#options.resetBudget ?? DEFAULT_RESET_BUDGET;
+    if (this.#resetsSent >= budget) {
+      this.retire(`sent ${this.#resetsSent} RST_STREAMs (budget ${budget})`);
+    }
+  }
+
+  /** No new streams; the session closes gracefully once its streams are done. */
+  retire(reason: string): void {
+    if (this.#retired !== undefined) return;
+    this.#retired = reason;
+    this.#logger.debug(
+      { endpoint: this.authority, reason, active: this.#active },
+      'upstream session retired',
+    );
+    this.#reportUnusable();
+    this.close();
+  }
+
+  /** Gracefully closes: in-flight streams finish, no new ones. */
+  close(): void {
+    if (!this.session.closed && !this.session.destroyed) this.session.close();
+  }
+
+  /** Ends the session at once; its streams fail with `error` as the reason. */
+  destroy(error: Error): void {
+    if (this.session.destroyed) return;
+    this.#failure ??= error;
+    this.session.destroy(error);
   }
 
   /** The TCP connection and HTTP/2 preface completed at some point. */
   get connected(): boolean {
     return this.#connected;
+  }
+
+  /** The backend's SETTINGS arrived: its stream limit is known. */
+  get ready(): boolean {
+    return this.#ready;
   }
 
   /** The error that ended or is ending this session, if any. */
@@ -60,10 +268,150 @@ export class UpstreamSession {
 
   /** New streams may be opened on it. */
   get usable(): boolean {
-    return !this.session.closed && !this.session.destroyed && this.#failure === undefined;
+    return (
+      !this.session.closed &&
+      !this.session.destroyed &&
+      this.#failure === undefined &&
+      this.#goawayLastStreamId === undefined &&
+      this.#retired === undefined
+    );
   }
 
-  close(): void {
-    if (!this.session.closed) this.session.close();
+  /** Why the session was retired, if it was. */
+  get retiredBecause(): string | undefined {
+    return this.#retired;
   }
+
+  /** Streams open on it now. */
+  get activeStreams(): number {
+    return this.#active;
+  }
+
+  /** Streams ever opened on it. */
+  get streamsOpened(): number {
+    return this.#opened;
+  }
+
+  get resetsSent(): number {
+    return this.#resetsSent;
+  }
+
+  /** The backend's SETTINGS_MAX_CONCURRENT_STREAMS, once known. */
+  get remoteStreamLimit(): number | undefined {
+    return this.#remoteStreamLimit;
+  }
+
+  /** Streams it should carry at once: the backend's limit, or the provisional one until known. */
+  get streamLimit(): number {
+    return this.#remoteStreamLimit ?? this.#plan.provisionalStreamLimit;
+  }
+
+  /** last-stream-id of the GOAWAY received, if any. */
+  get goawayLastStreamId(): number | undefined {
+    return this.#goawayLastStreamId;
+  }
+
+  /** Error code of the (first) GOAWAY received, if any. */
+  get goawayCode(): number | undefined {
+    return this.#goawayCode;
+  }
+
+  /**
+   * The backend never processed this stream: GOAWAY said so (its id is above
+   * last-stream-id), or it never got an id before GOAWAY.
+   */
+  neverProcessed(stream: ClientHttp2Stream): boolean {
+    const last = this.#goawayLastStreamId;
+    return last !== undefined && (stream.id === undefined || stream.id > last);
+  }
+
+  #reportUnusable(): void {
+    if (this.#unusableReported || this.usable) return;
+    this.#unusableReported = true;
+    clearTimeout(this.#idleTimer);
+    this.#events.onUnusable(this);
+  }
+
+  #checkConnectFailure(): void {
+    if (this.#ready || this.#connectFailureReported) return;
+    if (!this.session.destroyed && !this.session.closed) return;
+    this.#connectFailureReported = true;
+    clearTimeout(this.#connectTimer);
+    this.#events.onConnectFailure(
+      this,
+      this.#failure ?? new Error('connection closed before the backend’s SETTINGS arrived'),
+    );
+  }
+
+  #armIdle(): void {
+    const idleMs = this.#options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
+    if (this.#active > 0 || !this.#ready || !this.usable || this.#idleTimer !== undefined) return;
+    this.#idleTimer = setTimeout(() => {
+      this.#idleTimer = undefined;
+      if (this.#active === 0) this.retire(`idle for ${idleMs}ms`);
+    }, idleMs);
+    this.#idleTimer.unref();
+  }
+
+  #armKeepalive(): void {
+    const keepalive = this.#plan.keepalive();
+    if (keepalive === undefined || this.#keepaliveTimer !== undefined) return;
+    if (this.#pingTimer !== undefined || this.#active === 0) return;
+    // PINGs start with the connection (the connect timeout covers the rest).
+    if (!this.#ready || this.session.destroyed) return;
+    this.#keepaliveTimer = setTimeout(() => {
+      this.#keepaliveTimer = undefined;
+      if (this.#active > 0) this.#ping();
+    }, keepalive.intervalMs);
+    this.#keepaliveTimer.unref();
+  }
+
+  #ping(): void {
+    const keepalive = this.#plan.keepalive();
+    if (keepalive === undefined || this.session.destroyed) return;
+    const { timeoutMs } = keepalive;
+    const onAck = (error: Error | null): void => {
+      clearTimeout(this.#pingTimer);
+      this.#pingTimer = undefined;
+      if (error === null) this.#armKeepalive();
+    };
+    this.#pingTimer = setTimeout(() => {
+      this.#pingTimer = undefined;
+      this.#logger.warn(
+        { endpoint: this.authority, timeoutMs, active: this.#active },
+        'upstream keepalive PING not answered; closing the connection',
+      );
+      this.destroy(new Error(`keepalive PING not answered within ${timeoutMs}ms`));
+    }, timeoutMs);
+    this.#pingTimer.unref();
+    let sent: boolean;
+    try {
+      sent = this.session.ping(onAck);
+    } catch {
+      sent = false;
+    }
+    // Not sent (too many outstanding, session going away): try again later.
+    if (!sent) onAck(null);
+  }
+
+  #clearTimers(): void {
+    clearTimeout(this.#connectTimer);
+    clearTimeout(this.#idleTimer);
+    clearTimeout(this.#keepaliveTimer);
+    clearTimeout(this.#pingTimer);
+    this.#idleTimer = undefined;
+    this.#keepaliveTimer = undefined;
+    this.#pingTimer = undefined;
+  }
+}
+
+/** A session opened outside a pool: the minimum connect timeout, conservative limits. */
+function standalonePlan(options: UpstreamSessionOptions): SessionPlan {
+  return {
+    connectTimeoutMs: options.connectTimeoutMs,
+    startedAt: performance.now(),
+    provisionalStreamLimit: DEFAULT_PROVISIONAL_STREAM_LIMIT,
+    peerMaxConcurrentStreams: 1,
+    keepalive: () => options.keepalive,
+  };
 }
