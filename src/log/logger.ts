@@ -3,7 +3,7 @@
  * each call gets its own child carrying the request id, so every line can be
  * joined back to the call that caused it.
  */
-import { pino, type Logger, type LevelWithSilent } from 'pino';
+import { pino, type DestinationStream, type Logger, type LevelWithSilent } from 'pino';
 
 export type { Logger };
 
@@ -35,7 +35,26 @@ export function createLogger(options: LoggerOptions): Logger {
     return pino({ ...base, transport: { target: 'pino-pretty', options: { colorize: true } } });
   }
   if (options.destination !== undefined) return pino(base, options.destination);
-  return pino(base);
+  return pino(base, bufferedStdout());
+}
+
+/**
+ * stdout through a 4 KiB buffer: one write(2) per many access-log lines
+ * instead of one per call (measured: the per-line writes cost about a tenth
+ * of the proxy's CPU under load). Flushed every 250 ms so quiet periods
+ * still show their lines promptly, and synchronously at exit.
+ */
+function bufferedStdout(): DestinationStream & { flushSync(): void } {
+  const stream = pino.destination({ dest: 1, sync: false, minLength: 4096 });
+  setInterval(() => stream.flush(), 250).unref();
+  process.once('exit', () => {
+    try {
+      stream.flushSync();
+    } catch {
+      // stdout already closed: nothing left to save.
+    }
+  });
+  return stream;
 }
 
 /** A logger that drops everything: for tests and tools that must stay quiet. */

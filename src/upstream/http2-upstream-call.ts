@@ -58,8 +58,9 @@ export class Http2UpstreamCall implements UpstreamCall {
     });
     stream.on('drain', () => handler.onRequestDrain());
     // The cause is classified on 'close', which always follows.
-    stream.on('error', () => undefined);
+    stream.on('error', (error: Error) => upstream.streamError(error));
     stream.on('close', () => {
+      upstream.streamClosed();
       if (this.#responseEnded || this.#cancelled) return;
       handler.onUpstreamError(closeError(stream, upstream));
     });

@@ -110,6 +110,8 @@ export class UpstreamSession {
   #retired: string | undefined;
   #remoteStreamLimit: number | undefined;
   #active = 0;
+  /** performance.now() when the last stream closed (or the session became ready). */
+  #idleSince = performance.now();
   #opened = 0;
   #resetsSent = 0;
   #connectFailureReported = false;
@@ -154,6 +156,7 @@ export class UpstreamSession {
       this.#ready = true;
       clearTimeout(this.#connectTimer);
       this.#events.onReady(this);
+      this.#idleSince = performance.now();
       this.#armIdle();
       this.#armKeepalive();
     });
@@ -187,7 +190,12 @@ export class UpstreamSession {
     });
   }
 
-  /** Opens a stream and counts it until it closes. Throws what node:http2 throws. */
+  /**
+   * Opens a stream and counts it until `streamClosed`. Throws what node:http2
+   * throws. The caller owns the stream's listeners and must report its
+   * 'error' (`streamError`) and 'close' (`streamClosed`): one listener each
+   * per call, not two.
+   */
   request(headers: OutgoingHttpHeaders, endStream: boolean): ClientHttp2Stream {
     let stream: ClientHttp2Stream;
     try {
@@ -200,22 +208,27 @@ export class UpstreamSession {
     }
     this.#active++;
     this.#opened++;
-    clearTimeout(this.#idleTimer);
-    this.#idleTimer = undefined;
     this.#armKeepalive();
-    stream.on('error', (error: Error) => {
-      // A stream queued while connecting hears of a refused connection first
-      // ("pending stream has been canceled"), with the socket error as cause.
-      if (!this.#connected && this.session.destroyed) {
-        this.#failure ??= error.cause instanceof Error ? error.cause : error;
-      }
-    });
-    stream.once('close', () => {
-      this.#active--;
-      this.#checkConnectFailure();
-      if (this.#active === 0) this.#armIdle();
-    });
     return stream;
+  }
+
+  /** A stream opened by `request` emitted 'error'. */
+  streamError(error: Error): void {
+    // A stream queued while connecting hears of a refused connection first
+    // ("pending stream has been canceled"), with the socket error as cause.
+    if (!this.#connected && this.session.destroyed) {
+      this.#failure ??= error.cause instanceof Error ? error.cause : error;
+    }
+  }
+
+  /** A stream opened by `request` emitted 'close'. */
+  streamClosed(): void {
+    this.#active--;
+    this.#checkConnectFailure();
+    if (this.#active === 0) {
+      this.#idleSince = performance.now();
+      this.#armIdle();
+    }
   }
 
   /** The proxy sent RST_STREAM on one of this session's streams. */
@@ -343,13 +356,21 @@ export class UpstreamSession {
     );
   }
 
-  #armIdle(): void {
+  /**
+   * Lazy idle timer: armed once and never cleared per call (that churn cost
+   * measurable CPU under load); when it fires it closes the session only if
+   * it has had no stream for the whole idle time, else waits the rest.
+   */
+  #armIdle(delayMs?: number): void {
     const idleMs = this.#options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS;
     if (this.#active > 0 || !this.#ready || !this.usable || this.#idleTimer !== undefined) return;
     this.#idleTimer = setTimeout(() => {
       this.#idleTimer = undefined;
-      if (this.#active === 0) this.retire(`idle for ${idleMs}ms`);
-    }, idleMs);
+      if (this.#active > 0) return; // re-armed when the last stream closes
+      const idleFor = performance.now() - this.#idleSince;
+      if (idleFor >= idleMs - 1) this.retire(`idle for ${idleMs}ms`);
+      else this.#armIdle(idleMs - idleFor);
+    }, delayMs ?? idleMs);
     this.#idleTimer.unref();
   }
 
