@@ -253,6 +253,18 @@ export const ClusterSchema = Type.Object(
       ),
     ),
     keepalive: Type.Optional(KeepaliveSchema),
+    stream_window: Type.Optional(
+      ByteSize(
+        'HTTP/2 receive window per stream advertised to the cluster’s backends: bytes a backend may send ahead before the proxy has passed them on.',
+        DEFAULTS.streamWindow,
+      ),
+    ),
+    connection_window: Type.Optional(
+      ByteSize(
+        'HTTP/2 receive window per backend connection (all its streams together).',
+        DEFAULTS.connectionWindow,
+      ),
+    ),
   },
   strict,
 );

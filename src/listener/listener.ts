@@ -13,14 +13,12 @@ import http2, {
 } from 'node:http2';
 import type { AddressInfo, Socket } from 'node:net';
 import { requireByteSize } from '../config/byte-size.js';
+import { flowControlWindow } from '../config/flow-control-window.js';
 import { parseHostPort } from '../config/host-port.js';
 import { DEFAULTS, type ListenerConfig } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
 import type { DownstreamCall } from './downstream-call.js';
 import { Http2DownstreamCall } from './http2-downstream-call.js';
-
-/** The largest HTTP/2 flow-control window (RFC 9113 §6.9.1). */
-const MAX_WINDOW = 2 ** 31 - 1;
 
 export type CallHandler = (call: DownstreamCall) => void;
 
@@ -37,9 +35,8 @@ export class Listener {
     this.name = config.name;
     this.#logger = logger;
     const limits = config.limits ?? {};
-    this.#connectionWindow = Math.min(
-      requireByteSize(limits.connection_window ?? DEFAULTS.connectionWindow),
-      MAX_WINDOW,
+    this.#connectionWindow = flowControlWindow(
+      limits.connection_window ?? DEFAULTS.connectionWindow,
     );
     const options = {
       settings: {
@@ -47,10 +44,7 @@ export class Listener {
         maxHeaderListSize: requireByteSize(
           limits.max_header_list_size ?? DEFAULTS.maxHeaderListSize,
         ),
-        initialWindowSize: Math.min(
-          requireByteSize(limits.stream_window ?? DEFAULTS.streamWindow),
-          MAX_WINDOW,
-        ),
+        initialWindowSize: flowControlWindow(limits.stream_window ?? DEFAULTS.streamWindow),
         enablePush: false,
       },
       maxSessionMemory: 64,

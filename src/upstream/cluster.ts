@@ -4,6 +4,7 @@
  */
 import type { ClusterConfig } from '../config/schema.js';
 import { DEFAULTS } from '../config/schema.js';
+import { flowControlWindow } from '../config/flow-control-window.js';
 import { requireDuration } from '../config/duration.js';
 import { RequestLimit } from '../breaker/request-limit.js';
 import type { LoadBalancer } from '../lb/load-balancer.js';
@@ -11,10 +12,6 @@ import { createLoadBalancer } from '../lb/registry.js';
 import type { Logger } from '../log/logger.js';
 import { Endpoint } from './endpoint.js';
 import { sessionLifecycleOptions } from './session-config.js';
-
-/** Receive windows advertised to backends (larger than HTTP/2's 64 KiB default). */
-const UPSTREAM_STREAM_WINDOW = 1 << 20;
-const UPSTREAM_CONNECTION_WINDOW = 8 << 20;
 
 export class Cluster {
   readonly name: string;
@@ -30,8 +27,10 @@ export class Cluster {
     const connectTimeoutMs = requireDuration(config.connect_timeout ?? DEFAULTS.connectTimeout);
     const sessionOptions = {
       connectTimeoutMs,
-      initialWindowSize: UPSTREAM_STREAM_WINDOW,
-      connectionWindowSize: UPSTREAM_CONNECTION_WINDOW,
+      initialWindowSize: flowControlWindow(config.stream_window ?? DEFAULTS.streamWindow),
+      connectionWindowSize: flowControlWindow(
+        config.connection_window ?? DEFAULTS.connectionWindow,
+      ),
       logger: logger.child({ cluster: config.name }),
       ...sessionLifecycleOptions(config),
     };
