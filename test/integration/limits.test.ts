@@ -5,6 +5,7 @@
  * bounded amount per stream.
  */
 import http2 from 'node:http2';
+import type { Writable } from 'node:stream';
 import t from 'tap';
 import * as grpc from '@grpc/grpc-js';
 import { serviceError } from '../helpers/echo-client.js';
@@ -65,6 +66,25 @@ async function until(condition: () => boolean, limitMs = 10_000): Promise<void> 
 }
 
 const MESSAGE = grpcMessage(Buffer.alloc(16 * 1024, 0x62));
+/** Writes MESSAGE as fast as flow control allows (up to 64 MiB), reporting each write. */
+function writeUntilBlocked(
+  stream: Writable & { destroyed: boolean },
+  wrote: (bytes: number) => void,
+): void {
+  let total = 0;
+  const pump = (): void => {
+    while (!stream.destroyed && total < 64 * 1024 * 1024) {
+      total += MESSAGE.length;
+      wrote(MESSAGE.length);
+      if (!stream.write(MESSAGE)) {
+        stream.once('drain', pump);
+        return;
+      }
+    }
+  };
+  pump();
+}
+
 /** 1 MiB stream window each side of the proxy, plus its 16 KiB write buffers, with room to spare. */
 const BOUND = 4 * 1024 * 1024;
 
@@ -74,16 +94,7 @@ void t.test('a client that stops reading stalls the backend (bounded buffering)'
     const { stream } = call;
     stream.resume();
     stream.respond({ ':status': 200, 'content-type': 'application/grpc' });
-    const pump = (): void => {
-      while (!stream.destroyed && written < 64 * 1024 * 1024) {
-        written += MESSAGE.length;
-        if (!stream.write(MESSAGE)) {
-          stream.once('drain', pump);
-          return;
-        }
-      }
-    };
-    pump();
+    writeUntilBlocked(stream, (bytes) => (written += bytes));
   });
   const { address } = await startProxy(t, proxyConfig([backend.address]));
   const session = await rawSession(t, address);
@@ -122,16 +133,7 @@ void t.test('a backend that stops reading stalls the client (bounded buffering)'
   });
   stream.on('error', () => undefined);
   let written = 0;
-  const pump = (): void => {
-    while (!stream.destroyed && written < 64 * 1024 * 1024) {
-      written += MESSAGE.length;
-      if (!stream.write(MESSAGE)) {
-        stream.once('drain', pump);
-        return;
-      }
-    }
-  };
-  pump();
+  writeUntilBlocked(stream, (bytes) => (written += bytes));
   const stalledAt = await settled(() => written);
   t.ok(stalledAt < BOUND, `client stalled after ${stalledAt} bytes (< ${BOUND})`);
   stream.close(http2.constants.NGHTTP2_CANCEL);
