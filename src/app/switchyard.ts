@@ -14,6 +14,8 @@ import { compileSnapshot } from './compile-snapshot.js';
 
 export interface SwitchyardOptions {
   readonly logger?: Logger;
+  /** Where the access log goes (one line per call); a child of `logger` by default. */
+  readonly accessLogger?: Logger;
 }
 
 export class Switchyard {
@@ -41,7 +43,7 @@ export class Switchyard {
         });
         logger.info({ address: proxy.#admin.address }, 'admin listening');
       }
-      const accessLog = new AccessLog(logger.child({ module: 'access' }));
+      const accessLog = new AccessLog(options.accessLogger ?? logger.child({ module: 'access' }));
       for (const listenerConfig of config.listeners) {
         const env: CallEnvironment = {
           sink: accessLog,

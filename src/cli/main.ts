@@ -61,7 +61,12 @@ async function run(command: Extract<Command, { kind: 'run' }>): Promise<number> 
   }
   let proxy: Switchyard;
   try {
-    proxy = await Switchyard.start(config, { logger });
+    const accessLogger = command.logPretty
+      ? logger.child({ module: 'access' })
+      : createLogger({ level: command.logLevel, pretty: false, buffered: true }).child({
+          module: 'access',
+        });
+    proxy = await Switchyard.start(config, { logger, accessLogger });
   } catch (error) {
     logger.fatal({ err: error }, 'failed to start');
     return 1;

@@ -13,6 +13,11 @@ export interface LoggerOptions {
   readonly pretty: boolean;
   /** Where lines go; stdout when absent (tests pass a stream). */
   readonly destination?: NodeJS.WritableStream;
+  /**
+   * Buffer stdout writes (for the access log: one line per call). Lifecycle
+   * lines stay unbuffered so that "ready" is on stdout before /readyz says so.
+   */
+  readonly buffered?: boolean;
 }
 
 export const LOG_LEVELS: readonly LevelWithSilent[] = [
@@ -35,7 +40,7 @@ export function createLogger(options: LoggerOptions): Logger {
     return pino({ ...base, transport: { target: 'pino-pretty', options: { colorize: true } } });
   }
   if (options.destination !== undefined) return pino(base, options.destination);
-  return pino(base, bufferedStdout());
+  return options.buffered === true ? pino(base, bufferedStdout()) : pino(base);
 }
 
 /**
