@@ -133,8 +133,16 @@ function describe(error: ErrorObject, root: unknown): NodeIssue {
     }
     case 'maxLength':
       return atValue(`must be at most ${count(param(error, 'limit'), 'character')}`);
-    case 'minimum':
-      return atValue(`must be at least ${String(param(error, 'limit'))}`);
+    case 'minimum': {
+      const limit = String(param(error, 'limit'));
+      // In a traffic split, 0 reads like "send it nothing"; say how to do that instead.
+      if (value === 0 && path[0] === 'routes' && path.at(-1) === 'weight') {
+        return atValue(
+          `must be at least ${limit}: a weight of 0 is not allowed; to send a cluster no calls, remove its entry`,
+        );
+      }
+      return atValue(`must be at least ${limit}`);
+    }
     case 'maximum':
       return atValue(`must be at most ${String(param(error, 'limit'))}`);
     case 'exclusiveMinimum':

@@ -10,6 +10,8 @@ import { Type, type Static, type TString } from '@sinclair/typebox';
 
 export const DEFAULTS = {
   lbPolicy: 'round_robin',
+  choiceCount: 2,
+  panicThreshold: 50,
   connectTimeout: '5s',
   xForwardedFor: 'append',
   maxRequests: 1024,
@@ -156,11 +158,32 @@ export const RouteMatchSchema = Type.Object(
   },
 );
 
+export const WeightedClusterSchema = Type.Object(
+  {
+    name: Name,
+    weight: Type.Integer({
+      minimum: 1,
+      maximum: 10000,
+      description:
+        'Relative share of the route’s calls, 1 to 10000 (0 is not allowed: to send a cluster no calls, remove its entry).',
+    }),
+  },
+  strict,
+);
+
 export const RouteSchema = Type.Object(
   {
     name: Name,
     match: RouteMatchSchema,
-    cluster: Name,
+    // Exactly one of cluster and clusters: checked in semantic-checks.ts, for clearer messages than oneOf.
+    cluster: Type.Optional(Name),
+    clusters: Type.Optional(
+      Type.Array(WeightedClusterSchema, {
+        minItems: 1,
+        description:
+          'Traffic split: each call picks one cluster at random in proportion to its weight, e.g. [{name: v1, weight: 90}, {name: v2, weight: 10}]. Give this or cluster, not both.',
+      }),
+    ),
     timeout: Type.Optional(
       Duration(
         'Longest a call on this route may take, retries included; the earlier of this and the client’s grpc-timeout applies. Default: none, so long streams live until they end.',
@@ -197,6 +220,21 @@ export const CircuitBreakerSchema = Type.Object(
   strict,
 );
 
+export const HashOnSchema = Type.Object(
+  {
+    header: Type.String({
+      pattern: '^[a-z0-9_.-]+$',
+      maxLength: 128,
+      description: 'Request header (lower case) whose value is hashed, e.g. x-user-id.',
+    }),
+  },
+  {
+    ...strict,
+    description:
+      'ring_hash only (and required there): what a call is hashed on. Calls without the header are spread at random.',
+  },
+);
+
 /**
  * A duration of at least 10s (gRFC A8: clients never ping more often, so
  * backends that enforce a minimum do not GOAWAY them). Some group must reach
@@ -230,9 +268,38 @@ export const ClusterSchema = Type.Object(
   {
     name: Name,
     lb_policy: Type.Optional(
-      Type.Union([Type.Literal('round_robin')], {
-        default: DEFAULTS.lbPolicy,
-        description: 'How each call picks an endpoint.',
+      Type.Union(
+        [
+          Type.Literal('round_robin'),
+          Type.Literal('least_request'),
+          Type.Literal('random'),
+          Type.Literal('ring_hash'),
+          Type.Literal('pick_first'),
+        ],
+        {
+          default: DEFAULTS.lbPolicy,
+          description:
+            'How each call picks an endpoint: round_robin (smooth weighted), least_request (fewest calls in flight of choice_count sampled), random (weighted), ring_hash (consistent hash of hash_on.header), pick_first (first available in list order).',
+        },
+      ),
+    ),
+    choice_count: Type.Optional(
+      Type.Integer({
+        minimum: 2,
+        maximum: 100,
+        default: DEFAULTS.choiceCount,
+        description:
+          'least_request only: distinct endpoints sampled per call; the one with the highest weight / (calls in flight + 1) wins.',
+      }),
+    ),
+    hash_on: Type.Optional(HashOnSchema),
+    panic_threshold: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 100,
+        default: DEFAULTS.panicThreshold,
+        description:
+          'Percent of available endpoints below which every endpoint not draining takes calls again (health presumed wrong); 0 turns it off.',
       }),
     ),
     endpoints: Type.Array(EndpointSchema, { minItems: 1 }),
@@ -294,6 +361,7 @@ export const ConfigSchema = Type.Object(
 export type Config = Static<typeof ConfigSchema>;
 export type ListenerConfig = Static<typeof ListenerSchema>;
 export type RouteConfig = Static<typeof RouteSchema>;
+export type WeightedClusterConfig = Static<typeof WeightedClusterSchema>;
 export type RouteMatchConfig = Static<typeof RouteMatchSchema>;
 export type ClusterConfig = Static<typeof ClusterSchema>;
 export type EndpointConfig = Static<typeof EndpointSchema>;

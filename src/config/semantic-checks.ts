@@ -1,6 +1,7 @@
 /**
- * Rules the schema cannot express: names unique per section, routes naming
- * clusters that exist, and listeners that do not fight over a port.
+ * Rules the schema cannot express: names unique per section, each route
+ * naming one cluster or a split over distinct clusters, all of which exist,
+ * and listeners that do not fight over a port.
  *
  * These run even when the schema check failed, so one run reports every
  * mistake. Each rule therefore reads the data as `unknown` and looks only at
@@ -9,8 +10,11 @@
  * one a route refers to).
  */
 import { isIPv4, isIPv6 } from 'node:net';
+import { closestMatch } from './closest-match.js';
 import { parseHostPort } from './host-port.js';
 import { isRecord } from './is-record.js';
+import { lbOptionIssues } from './lb-checks.js';
+import { RouteSchema } from './schema.js';
 import type { NodeIssue, PathSegment, YamlLocator } from './yaml-locator.js';
 
 export function semanticIssues(data: unknown, locator: YamlLocator): NodeIssue[] {
@@ -19,8 +23,10 @@ export function semanticIssues(data: unknown, locator: YamlLocator): NodeIssue[]
     ...duplicateNames(data, 'listeners', 'listener', locator),
     ...duplicateNames(data, 'routes', 'route', locator),
     ...duplicateNames(data, 'clusters', 'cluster', locator),
+    ...routeClusterChoice(data, locator),
     ...unknownClusters(data),
     ...addressConflicts(data, locator),
+    ...lbOptionIssues(data),
   ];
 }
 
@@ -48,19 +54,87 @@ function duplicateNames(
   return issues;
 }
 
+/**
+ * A route sends its calls to `cluster` or splits them over `clusters`:
+ * exactly one of the two. Names in a split are unique, so each weight is
+ * the whole of that cluster's share.
+ */
+function routeClusterChoice(
+  config: Readonly<Record<string, unknown>>,
+  locator: YamlLocator,
+): NodeIssue[] {
+  const issues: NodeIssue[] = [];
+  entries(config['routes']).forEach((route, index) => {
+    if (!isRecord(route)) return;
+    const name = route['name'];
+    const label = typeof name === 'string' ? `route "${name}"` : 'route';
+    const hasCluster = route['cluster'] !== undefined;
+    const hasClusters = route['clusters'] !== undefined;
+    if (hasCluster && hasClusters) {
+      issues.push({
+        path: ['routes', index, 'clusters'],
+        at: 'key',
+        message: `${label} has both cluster and clusters; keep one`,
+      });
+    } else if (!hasCluster && !hasClusters && !hasMisspeltClusterKey(route)) {
+      issues.push({
+        path: ['routes', index],
+        at: 'value',
+        message: `${label} needs cluster or clusters`,
+      });
+    }
+    const firstLines = new Map<string, number>();
+    entries(route['clusters']).forEach((entry, position) => {
+      const clusterName = isRecord(entry) ? entry['name'] : undefined;
+      if (typeof clusterName !== 'string') return;
+      const path = ['routes', index, 'clusters', position, 'name'];
+      const firstLine = firstLines.get(clusterName);
+      if (firstLine === undefined) firstLines.set(clusterName, locator.position(path).line);
+      else
+        issues.push({
+          path,
+          at: 'value',
+          message: `duplicate cluster "${clusterName}" in ${label} (first at line ${firstLine})`,
+        });
+    });
+  });
+  return issues;
+}
+
+/** `clustr: x` is reported as an unknown key with a suggestion; "needs cluster" would repeat it. */
+function hasMisspeltClusterKey(route: Readonly<Record<string, unknown>>): boolean {
+  return Object.keys(route).some(
+    (key) => !ROUTE_KEYS.includes(key) && closestMatch(key, ['cluster', 'clusters']) !== undefined,
+  );
+}
+
+const ROUTE_KEYS: readonly string[] = Object.keys(RouteSchema.properties);
+
 function unknownClusters(config: Readonly<Record<string, unknown>>): NodeIssue[] {
   const clusters = entries(config['clusters']);
   const names = clusters.map((cluster) => (isRecord(cluster) ? cluster['name'] : undefined));
   if (names.length === 0 || !names.every((name) => typeof name === 'string')) return [];
   const known = [...new Set(names)];
   const issues: NodeIssue[] = [];
-  entries(config['routes']).forEach((route, index) => {
-    const cluster = isRecord(route) ? route['cluster'] : undefined;
+  const check = (cluster: unknown, path: readonly PathSegment[]): void => {
     if (typeof cluster !== 'string' || known.includes(cluster)) return;
     issues.push({
-      path: ['routes', index, 'cluster'],
+      path,
       at: 'value',
       message: `unknown cluster "${cluster}"; clusters are: ${known.join(', ')}`,
+    });
+  };
+  entries(config['routes']).forEach((route, index) => {
+    if (!isRecord(route)) return;
+    check(route['cluster'], ['routes', index, 'cluster']);
+    entries(route['clusters']).forEach((entry, position) => {
+      check(isRecord(entry) ? entry['name'] : undefined, [
+        'routes',
+        index,
+        'clusters',
+        position,
+        'name',
+      ]);
     });
   });
   return issues;

@@ -53,6 +53,8 @@ export class ProxyCall implements DownstreamHandler, AttemptOwner {
   #route: Route | undefined;
   #cluster: Cluster | undefined;
   #endpoint: Endpoint | undefined;
+  /** The endpoint whose in-flight count the current attempt holds (ended in `#finish`). */
+  #inFlightOn: Endpoint | undefined;
   #up: UpstreamCall | undefined;
   #attempt: UpstreamAttempt | undefined;
   #attempts = 0;
@@ -96,11 +98,12 @@ export class ProxyCall implements DownstreamHandler, AttemptOwner {
     this.#down.attach(this);
     try {
       const route = this.#routeCall();
-      const cluster = this.#snapshot.clusters.get(route.cluster);
+      const clusterName = route.pickCluster();
+      const cluster = this.#snapshot.clusters.get(clusterName);
       if (cluster === undefined) {
         throw new ProxyError(
           'internal',
-          `route ${route.name} names missing cluster ${route.cluster}`,
+          `route ${route.name} names missing cluster ${clusterName}`,
         );
       }
       this.#cluster = cluster;
@@ -144,7 +147,7 @@ export class ProxyCall implements DownstreamHandler, AttemptOwner {
   }
 
   #pick(cluster: Cluster): Endpoint {
-    const endpoint = cluster.balancer.pick();
+    const endpoint = cluster.balancer.pick({ headers: this.#down.head.headers });
     if (endpoint === undefined) {
       throw new ProxyError('no_healthy_endpoint', `no healthy endpoint in cluster ${cluster.name}`);
     }
@@ -168,6 +171,11 @@ export class ProxyCall implements DownstreamHandler, AttemptOwner {
    * gone) goes the same way as a failure reported later.
    */
   #forward(cluster: Cluster, endpoint: Endpoint): void {
+    // Each attempt counts on its endpoint's in-flight calls exactly once: the
+    // previous attempt (given up for this one) ends, this one starts.
+    this.#inFlightOn?.callEnded();
+    endpoint.callStarted();
+    this.#inFlightOn = endpoint;
     this.#endpoint = endpoint;
     this.#attempts++;
     const attempt = new UpstreamAttempt(this);
@@ -223,7 +231,7 @@ export class ProxyCall implements DownstreamHandler, AttemptOwner {
     } else {
       return false;
     }
-    const endpoint = cluster.balancer.pick();
+    const endpoint = cluster.balancer.pick({ headers: this.#down.head.headers });
     if (endpoint === undefined) return false;
     this.#forward(cluster, endpoint);
     return true;
@@ -371,6 +379,8 @@ export class ProxyCall implements DownstreamHandler, AttemptOwner {
     if (this.#finished) return;
     this.#finished = true;
     clearTimeout(this.#deadlineTimer);
+    this.#inFlightOn?.callEnded();
+    this.#inFlightOn = undefined;
     if (this.#admitted) this.#cluster?.limit.release();
     const head = this.#down.head;
     const error = this.#error;

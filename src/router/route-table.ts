@@ -17,7 +17,12 @@ export interface RouteRequest {
 
 export interface Route {
   readonly name: string;
-  readonly cluster: string;
+  /**
+   * The cluster for one call: the route's `cluster`, or one of its
+   * `clusters` at random in proportion to the weights. `random` returns a
+   * number in [0, 1); it is not called when there is only one cluster.
+   */
+  pickCluster(random?: () => number): string;
   /** Matched by gRPC service or method: only gRPC requests belong here. */
   readonly grpcOnly: boolean;
   /** The route's `timeout` in milliseconds; undefined for none. */
@@ -39,7 +44,7 @@ export class RouteTable {
       Object.freeze({
         route: Object.freeze({
           name: config.name,
-          cluster: config.cluster,
+          pickCluster: compileClusterPick(config),
           grpcOnly: config.match.service !== undefined || config.match.method !== undefined,
           timeoutMs:
             config.timeout === undefined
@@ -61,6 +66,32 @@ export class RouteTable {
     }
     return undefined;
   }
+}
+
+function compileClusterPick(config: RouteConfig): Route['pickCluster'] {
+  const split =
+    config.clusters ?? (config.cluster === undefined ? [] : [{ name: config.cluster, weight: 1 }]);
+  const first = split[0];
+  if (first === undefined) throw new Error(`route ${config.name} names no cluster`);
+  if (split.length === 1) {
+    const only = first.name;
+    return () => only;
+  }
+  // Cumulative weights: entry i owns [ends[i - 1], ends[i]) of [0, total).
+  const names = split.map((entry) => entry.name);
+  const ends: number[] = [];
+  let total = 0;
+  for (const entry of split) {
+    total += entry.weight;
+    ends.push(total);
+  }
+  const last = names.length - 1;
+  return (random = Math.random) => {
+    const point = random() * total;
+    let index = 0;
+    while (index < last && point >= (ends[index] ?? total)) index++;
+    return names[index] ?? first.name;
+  };
 }
 
 function compileMatch(match: RouteMatchConfig): Predicate[] {

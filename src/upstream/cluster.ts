@@ -38,10 +38,14 @@ export class Cluster {
       const address = typeof e === 'string' ? e : e.address;
       const weight =
         typeof e === 'string' ? DEFAULTS.endpointWeight : (e.weight ?? DEFAULTS.endpointWeight);
-      return { endpoint: new Endpoint(address, sessionOptions), weight };
+      return { endpoint: new Endpoint(address, sessionOptions), weight, key: address };
     });
     this.endpoints = members.map((m) => m.endpoint);
-    this.balancer = createLoadBalancer(config.lb_policy ?? DEFAULTS.lbPolicy, members);
+    this.balancer = createLoadBalancer(config.lb_policy ?? DEFAULTS.lbPolicy, members, {
+      choiceCount: config.choice_count ?? DEFAULTS.choiceCount,
+      hashHeader: config.hash_on?.header,
+      panicThreshold: config.panic_threshold ?? DEFAULTS.panicThreshold,
+    });
     this.limit = new RequestLimit(config.circuit_breaker?.max_requests ?? DEFAULTS.maxRequests);
   }
 

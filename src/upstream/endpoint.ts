@@ -13,6 +13,7 @@ import { SessionPool, type SessionPoolOptions } from './session-pool.js';
 export class Endpoint implements Pickable {
   readonly health = new HealthFlags();
   readonly pool: SessionPool;
+  #inFlight = 0;
 
   constructor(
     /** `host:port` as written in config. */
@@ -24,5 +25,25 @@ export class Endpoint implements Pickable {
 
   get available(): boolean {
     return this.health.available;
+  }
+
+  /** Being drained: takes no new calls, not even when the cluster is in panic. */
+  get draining(): boolean {
+    return this.health.has('draining');
+  }
+
+  /** Calls with an attempt open on this endpoint now. */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /** An attempt of a call was opened on this endpoint; pair with `callEnded`. */
+  callStarted(): void {
+    this.#inFlight++;
+  }
+
+  /** That attempt was abandoned or its call finished. */
+  callEnded(): void {
+    if (this.#inFlight > 0) this.#inFlight--;
   }
 }

@@ -11,7 +11,8 @@
  * - `fail_code != 0` makes the call fail with that code, `fail_message` as the
  *   status message and `fail_details` (when non-empty) as `grpc-status-details-bin`.
  *   With no `x-echo-` metadata and nothing sent yet, that is a trailers-only response;
- * - Unary echoes message and payload (or `reply_size` bytes when set);
+ * - Unary echoes message and payload (or `reply_size` bytes when set), after
+ *   `delayMs` when the backend was started with one;
  * - ServerStream sends `count` replies of `reply_size` bytes, honouring backpressure,
  *   then fails if asked to;
  * - ClientStream sums the payload bytes of all requests and replies once;
@@ -139,7 +140,16 @@ interface CallContext {
   finish(): boolean;
 }
 
-export async function startEchoBackend(id: string): Promise<EchoBackend> {
+export interface EchoBackendOptions {
+  /** Unary replies (and failures) are sent this much later; default 0: at once. */
+  readonly delayMs?: number;
+}
+
+export async function startEchoBackend(
+  id: string,
+  options: EchoBackendOptions = {},
+): Promise<EchoBackend> {
+  const delayMs = options.delayMs ?? 0;
   const events = new EventEmitter<BackendEvents>();
   let calls = 0;
   let cancellations = 0;
@@ -185,16 +195,20 @@ export async function startEchoBackend(id: string): Promise<EchoBackend> {
       const request = call.request;
       const { initial, trailing, any } = echoedMetadata(call.metadata);
       if (any) call.sendMetadata(initial);
-      if (!ctx.finish()) return;
-      if (request.failCode !== 0) {
-        callback(failure(request, trailing));
-        return;
-      }
-      callback(
-        null,
-        { message: request.message, payload: replyPayload(request), backend: id },
-        trailing,
-      );
+      const reply = (): void => {
+        if (!ctx.finish()) return;
+        if (request.failCode !== 0) {
+          callback(failure(request, trailing));
+          return;
+        }
+        callback(
+          null,
+          { message: request.message, payload: replyPayload(request), backend: id },
+          trailing,
+        );
+      };
+      if (delayMs > 0) setTimeout(reply, delayMs);
+      else reply();
     },
 
     ServerStream(call: grpc.ServerWritableStream<EchoRequest, EchoReplyInit>): void {

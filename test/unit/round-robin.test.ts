@@ -5,10 +5,12 @@ import { RoundRobin } from '../../src/lb/round-robin.js';
 interface FakeEndpoint {
   readonly name: string;
   available: boolean;
+  readonly inFlight: number;
+  readonly draining: boolean;
 }
 
 function endpoint(name: string): FakeEndpoint {
-  return { name, available: true };
+  return { name, available: true, inFlight: 0, draining: false };
 }
 
 function balancer(weights: Record<string, number>): {

@@ -2,7 +2,7 @@
 import type { IncomingHttpHeaders } from 'node:http2';
 import t, { type Test } from 'tap';
 import type { RouteConfig, RouteMatchConfig } from '../../src/config/schema.js';
-import { RouteTable, type RouteRequest } from '../../src/router/route-table.js';
+import { RouteTable, type Route, type RouteRequest } from '../../src/router/route-table.js';
 
 function request(
   path: string,
@@ -426,8 +426,91 @@ void t.test('the matched route carries name, cluster and grpcOnly', (t) => {
     const route = table.match(request(c.path, 'h', { a: 'b' }));
     const label = JSON.stringify(c.match);
     t.equal(route?.name, 'r1', `${label}: name`);
-    t.equal(route?.cluster, 'c1', `${label}: cluster`);
+    t.equal(route?.pickCluster(), 'c1', `${label}: cluster`);
     t.equal(route?.grpcOnly, c.grpcOnly, `${label}: grpcOnly`);
   }
+  t.end();
+});
+
+/** The one route of a table for `clusters`, or for a single `cluster` when given a string. */
+function splitRoute(clusters: string | RouteConfig['clusters']): Route {
+  const config: RouteConfig =
+    typeof clusters === 'string'
+      ? { name: 'r', match: {}, cluster: clusters }
+      : { name: 'r', match: {}, ...(clusters === undefined ? {} : { clusters }) };
+  const route = new RouteTable([config]).match(request('/pkg.Svc/M'));
+  if (route === undefined) throw new Error('route r did not match');
+  return route;
+}
+
+/** A `random` that must not be called. */
+const noRandom = (): number => {
+  throw new Error('random was called');
+};
+
+void t.test('pickCluster: weighted by the injected random, edges exact', (t) => {
+  const split = [
+    { name: 'v1', weight: 90 },
+    { name: 'v2', weight: 10 },
+  ];
+  const three = [
+    { name: 'a', weight: 1 },
+    { name: 'b', weight: 2 },
+    { name: 'c', weight: 1 },
+  ];
+  const cases: { split: RouteConfig['clusters']; random: number; expected: string }[] = [
+    // 90/10 over [0, 100): [0, 90) is v1, [90, 100) is v2.
+    { split, random: 0, expected: 'v1' },
+    { split, random: 0.5, expected: 'v1' },
+    { split, random: 0.8999, expected: 'v1' },
+    { split, random: 0.9, expected: 'v2' },
+    { split, random: 0.95, expected: 'v2' },
+    { split, random: 0.9999999, expected: 'v2' },
+    // 1/2/1 over [0, 4): a [0, 1), b [1, 3), c [3, 4).
+    { split: three, random: 0, expected: 'a' },
+    { split: three, random: 0.2499, expected: 'a' },
+    { split: three, random: 0.25, expected: 'b' },
+    { split: three, random: 0.7499, expected: 'b' },
+    { split: three, random: 0.75, expected: 'c' },
+    { split: three, random: 0.9999999, expected: 'c' },
+    // A random source returning 1 (outside [0, 1)) still picks a listed cluster.
+    { split: three, random: 1, expected: 'c' },
+  ];
+  for (const c of cases) {
+    const names = (c.split ?? []).map((e) => `${e.name}:${e.weight}`).join(',');
+    t.equal(
+      splitRoute(c.split).pickCluster(() => c.random),
+      c.expected,
+      `[${names}] at ${c.random}`,
+    );
+  }
+  t.end();
+});
+
+void t.test('pickCluster: one cluster is returned without calling random', (t) => {
+  t.equal(splitRoute('solo').pickCluster(noRandom), 'solo', 'cluster: solo');
+  t.equal(splitRoute([{ name: 'v2', weight: 1 }]).pickCluster(noRandom), 'v2', 'one-entry split');
+  t.equal(splitRoute('solo').pickCluster(), 'solo', 'default random');
+  t.end();
+});
+
+void t.test('pickCluster: the default random spreads calls by weight', (t) => {
+  const route = splitRoute([
+    { name: 'v1', weight: 3 },
+    { name: 'v2', weight: 1 },
+  ]);
+  const counts = new Map<string, number>();
+  for (let i = 0; i < 4000; i++) {
+    const name = route.pickCluster();
+    counts.set(name, (counts.get(name) ?? 0) + 1);
+  }
+  t.same([...counts.keys()].sort(), ['v1', 'v2']);
+  // Binomial(4000, 0.75): sd ~27, so ±200 is over 7 sd.
+  t.ok(Math.abs((counts.get('v1') ?? 0) - 3000) <= 200, `v1 got ${counts.get('v1') ?? 0}`);
+  t.end();
+});
+
+void t.test('a route without any cluster is a programming error at compile time', (t) => {
+  t.throws(() => splitRoute(undefined), /route r names no cluster/);
   t.end();
 });
