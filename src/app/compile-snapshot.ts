@@ -3,10 +3,16 @@ import type { Config } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
 import type { Snapshot } from '../proxy/snapshot.js';
 import { RouteTable } from '../router/route-table.js';
-import { Cluster } from '../upstream/cluster.js';
+import { Cluster, type ClusterOptions } from '../upstream/cluster.js';
 
-export function compileSnapshot(config: Config, logger: Logger): Snapshot {
+export function compileSnapshot(
+  config: Config,
+  logger: Logger,
+  options: ClusterOptions = {},
+): Snapshot {
   const clusters = new Map<string, Cluster>();
-  for (const cluster of config.clusters) clusters.set(cluster.name, new Cluster(cluster, logger));
+  for (const cluster of config.clusters) {
+    clusters.set(cluster.name, new Cluster(cluster, logger, options));
+  }
   return Object.freeze({ routes: new RouteTable(config.routes), clusters });
 }

@@ -5,18 +5,26 @@
 import { AdminServer } from '../admin/admin-server.js';
 import { requireByteSize } from '../config/byte-size.js';
 import { DEFAULTS, type Config } from '../config/schema.js';
+import type { DnsResolver } from '../discovery/dns-resolver.js';
 import { Listener } from '../listener/listener.js';
 import { AccessLog } from '../log/access-log.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { ProxyCall, type CallEnvironment } from '../proxy/proxy-call.js';
 import type { Snapshot } from '../proxy/snapshot.js';
+import type { Cluster } from '../upstream/cluster.js';
 import { compileSnapshot } from './compile-snapshot.js';
 
 export interface SwitchyardOptions {
   readonly logger?: Logger;
   /** Where the access log goes (one line per call); a child of `logger` by default. */
   readonly accessLogger?: Logger;
+  /** Resolver for `dns` endpoints (tests point one at their own server); the system's by default. */
+  readonly resolver?: DnsResolver;
+  /** Longest `start` waits for the clusters' first DNS lookups. Default 5000. */
+  readonly discoveryTimeoutMs?: number;
 }
+
+export const DEFAULT_DISCOVERY_TIMEOUT_MS = 5_000;
 
 export class Switchyard {
   readonly #logger: Logger;
@@ -25,16 +33,21 @@ export class Switchyard {
   #admin: AdminServer | undefined;
   #ready = false;
 
-  private constructor(config: Config, logger: Logger) {
+  private constructor(config: Config, logger: Logger, resolver: DnsResolver | undefined) {
     this.#logger = logger;
-    this.#snapshot = compileSnapshot(config, logger.child({ module: 'upstream' }));
+    this.#snapshot = compileSnapshot(
+      config,
+      logger.child({ module: 'upstream' }),
+      resolver === undefined ? {} : { resolver },
+    );
   }
 
   /** Binds every listener (and the admin endpoint); rejects if any cannot bind. */
   static async start(config: Config, options: SwitchyardOptions = {}): Promise<Switchyard> {
     const logger = options.logger ?? silentLogger();
-    const proxy = new Switchyard(config, logger);
+    const proxy = new Switchyard(config, logger, options.resolver);
     try {
+      await proxy.#initialDiscovery(options.discoveryTimeoutMs ?? DEFAULT_DISCOVERY_TIMEOUT_MS);
       if (config.admin !== undefined) {
         proxy.#admin = await AdminServer.start(config.admin.address, {
           get ready() {
@@ -76,6 +89,51 @@ export class Switchyard {
     proxy.#ready = true;
     logger.info('switchyard ready');
     return proxy;
+  }
+
+  /**
+   * Waits for every cluster's first DNS lookups, up to `timeoutMs`. A cluster
+   * whose lookups failed or did not finish starts with the endpoints it has
+   * (none, for a DNS-only cluster) and keeps resolving on its interval.
+   */
+  async #initialDiscovery(timeoutMs: number): Promise<void> {
+    const discovering = [...this.#snapshot.clusters.values()].filter((c) => c.discovers);
+    if (discovering.length === 0) return;
+    const pending = new Set(discovering.map((c) => c.name));
+    const lookups = Promise.all(
+      discovering.map(async (cluster) => {
+        await cluster.startDiscovery();
+        pending.delete(cluster.name);
+      }),
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs);
+    });
+    try {
+      await Promise.race([lookups, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+    if (pending.size > 0) {
+      this.#logger.warn(
+        { clusters: [...pending], timeoutMs },
+        'first DNS lookups did not finish in time; starting without them',
+      );
+    }
+    for (const cluster of discovering) {
+      if (cluster.endpoints.length === 0) {
+        this.#logger.warn(
+          { cluster: cluster.name },
+          'cluster has no endpoints yet; DNS discovery keeps retrying',
+        );
+      }
+    }
+  }
+
+  /** A cluster of the current snapshot (for tests and admin views). */
+  cluster(name: string): Cluster | undefined {
+    return this.#snapshot.clusters.get(name);
   }
 
   /** The address a listener bound to (the real port when config said 0). */

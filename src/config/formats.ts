@@ -6,7 +6,11 @@
 import type { Ajv } from 'ajv';
 import { parseByteSize } from './byte-size.js';
 import { parseDuration } from './duration.js';
+import { isIP } from 'node:net';
 import { parseHostPort } from './host-port.js';
+
+/** Shortest DNS re-resolution interval accepted (`refresh` of a `dns` endpoint). */
+export const MIN_DNS_REFRESH_MS = 100;
 
 export interface ConfigFormat {
   readonly validate: (text: string) => boolean;
@@ -32,6 +36,19 @@ export const CONFIG_FORMATS: Readonly<Record<string, ConfigFormat>> = {
   'endpoint-address': {
     validate: (text) => (parseHostPort(text)?.port ?? 0) >= 1,
     message: 'expected host:port (port 1-65535)',
+  },
+  // A name to resolve; an IP address there would never change, so it belongs in `address`.
+  'dns-target': {
+    validate: (text) => {
+      const parsed = parseHostPort(text);
+      return parsed !== undefined && parsed.port >= 1 && isIP(parsed.host) === 0;
+    },
+    message:
+      'expected name:port, a DNS name to resolve (port 1-65535); put an IP address in address',
+  },
+  'dns-refresh': {
+    validate: (text) => (parseDuration(text) ?? 0) >= MIN_DNS_REFRESH_MS,
+    message: `expected a duration of at least ${MIN_DNS_REFRESH_MS}ms, such as 5s`,
   },
 };
 

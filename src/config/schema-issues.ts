@@ -65,7 +65,12 @@ function collapseUnions(
     }
     const value: unknown = union.data;
     const candidates = [...branches.keys()].filter((index) => typeMatches(branches[index], value));
-    const best = candidates
+    const keyIssue = branchKeyIssue(candidates, branches, value);
+    if (keyIssue !== undefined) {
+      issues.push({ path, at: 'value', message: keyIssue });
+      continue;
+    }
+    const best = keyedBranches(candidates, branches, value)
       .map((index) => byBranch.get(index) ?? [])
       .filter((branchErrors) => branchErrors.length > 0)
       .sort((a, b) => a.length - b.length)[0];
@@ -80,6 +85,47 @@ function collapseUnions(
     }
   }
   return issues;
+}
+
+/**
+ * Several mapping branches (an endpoint's `{address}` and `{dns}` forms) are
+ * told apart by their required keys: a mapping with none of them, or with
+ * the keys of two branches, gets one message saying so instead of one
+ * branch's errors chosen by chance.
+ */
+function branchKeyIssue(
+  candidates: readonly number[],
+  branches: readonly unknown[],
+  value: unknown,
+): string | undefined {
+  if (!isRecord(value) || candidates.length < 2) return undefined;
+  const keys = candidates.map((index) => requiredKeys(branches[index])[0]);
+  if (!keys.every((key) => key !== undefined)) return undefined;
+  const present = keys.filter((key) => key in value);
+  const quoted = (list: readonly string[]): string => list.map((k) => `"${k}"`).join(' or ');
+  if (present.length === 0) return `missing required key ${quoted(keys)}`;
+  if (present.length > 1) return `give one of ${quoted(present)}, not both`;
+  return undefined;
+}
+
+/** The candidates whose required key the mapping has (all candidates when that narrows to none). */
+function keyedBranches(
+  candidates: readonly number[],
+  branches: readonly unknown[],
+  value: unknown,
+): readonly number[] {
+  if (!isRecord(value)) return candidates;
+  const keyed = candidates.filter((index) =>
+    requiredKeys(branches[index]).some((key) => key in value),
+  );
+  return keyed.length > 0 ? keyed : candidates;
+}
+
+function requiredKeys(branch: unknown): string[] {
+  const required = isRecord(branch) ? branch['required'] : undefined;
+  return Array.isArray(required)
+    ? required.filter((key): key is string => typeof key === 'string')
+    : [];
 }
 
 /** `${instancePath}/${key}` for every unknown key that has a suggested spelling. */

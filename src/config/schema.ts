@@ -22,6 +22,7 @@ export const DEFAULTS = {
   connectionWindow: '8MiB',
   idleTimeout: '1h',
   keepaliveTimeout: '20s',
+  dnsRefresh: '5s',
 } as const;
 
 const strict = { additionalProperties: false } as const;
@@ -203,9 +204,40 @@ export const EndpointObjectSchema = Type.Object(
   strict,
 );
 
-export const EndpointSchema = Type.Union([EndpointAddress, EndpointObjectSchema], {
-  description: '"host:port" shorthand, or {address: host:port, weight: N}.',
-});
+export const DnsEndpointSchema = Type.Object(
+  {
+    dns: Type.String({
+      format: 'dns-target',
+      description:
+        'name:port: every A and AAAA record of the name is an endpoint on that port, e.g. greeter.internal:50051.',
+    }),
+    refresh: Type.Optional(
+      Type.String({
+        format: 'dns-refresh',
+        default: DEFAULTS.dnsRefresh,
+        description:
+          'How often the name is resolved again (at least 100ms). Endpoints that appear join; endpoints that vanish drain.',
+      }),
+    ),
+    weight: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 10000,
+        default: DEFAULTS.endpointWeight,
+        description: 'Weight of each endpoint the name resolves to.',
+      }),
+    ),
+  },
+  strict,
+);
+
+export const EndpointSchema = Type.Union(
+  [EndpointAddress, EndpointObjectSchema, DnsEndpointSchema],
+  {
+    description:
+      '"host:port" shorthand, {address: host:port, weight: N}, or {dns: name:port, refresh: 5s, weight: N}.',
+  },
+);
 
 export const CircuitBreakerSchema = Type.Object(
   {
@@ -365,3 +397,4 @@ export type WeightedClusterConfig = Static<typeof WeightedClusterSchema>;
 export type RouteMatchConfig = Static<typeof RouteMatchSchema>;
 export type ClusterConfig = Static<typeof ClusterSchema>;
 export type EndpointConfig = Static<typeof EndpointSchema>;
+export type DnsEndpointConfig = Static<typeof DnsEndpointSchema>;

@@ -14,9 +14,10 @@ export class Endpoint implements Pickable {
   readonly health = new HealthFlags();
   readonly pool: SessionPool;
   #inFlight = 0;
+  #idleWaiters: (() => void)[] = [];
 
   constructor(
-    /** `host:port` as written in config. */
+    /** `host:port` as written in config, or `ip:port` found by DNS discovery. */
     readonly address: string,
     sessionOptions: SessionPoolOptions,
   ) {
@@ -45,5 +46,18 @@ export class Endpoint implements Pickable {
   /** That attempt was abandoned or its call finished. */
   callEnded(): void {
     if (this.#inFlight > 0) this.#inFlight--;
+    if (this.#inFlight === 0 && this.#idleWaiters.length > 0) {
+      const waiters = this.#idleWaiters;
+      this.#idleWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
+  }
+
+  /** Resolves once no call is in flight here (at once when none is). */
+  whenIdle(): Promise<void> {
+    if (this.#inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.#idleWaiters.push(resolve);
+    });
   }
 }

@@ -209,7 +209,7 @@ void t.test('type, format, range and pattern messages', (t) => {
     'config.yaml:10:16 clusters[0].endpoints: must list at least 1 item',
   ]);
   t.same(issues([...base.slice(0, 10), '      -']), [
-    'config.yaml:11:8 clusters[0].endpoints[0]: expected "host:port" shorthand, or {address: host:port, weight: N}, got an empty value',
+    'config.yaml:11:8 clusters[0].endpoints[0]: expected "host:port" shorthand, {address: host:port, weight: N}, or {dns: name:port, refresh: 5s, weight: N}, got an empty value',
   ]);
   t.same(
     issues(base.slice(0, 10)),
@@ -233,9 +233,33 @@ void t.test('unions collapse to the branch the value was meant for', (t) => {
   t.same(
     issues(edit(11, '      - 42')),
     [
-      'config.yaml:11:9 clusters[0].endpoints[0]: expected "host:port" shorthand, or {address: host:port, weight: N}, got integer 42',
+      'config.yaml:11:9 clusters[0].endpoints[0]: expected "host:port" shorthand, {address: host:port, weight: N}, or {dns: name:port, refresh: 5s, weight: N}, got integer 42',
     ],
     'a value matching no branch gets the union description',
+  );
+  t.same(
+    issues(edit(11, '      - { dns: backends.internal:50051, refersh: 1s }')),
+    [
+      'config.yaml:11:41 clusters[0].endpoints[0].refersh: unknown key "refersh" (did you mean "refresh"?)',
+    ],
+    'a dns endpoint gets only the dns branch errors',
+  );
+  t.same(
+    issues(edit(11, '      - { address: 10.0.0.7:50051, weigth: 2 }')),
+    [
+      'config.yaml:11:36 clusters[0].endpoints[0].weigth: unknown key "weigth" (did you mean "weight"?)',
+    ],
+    'an address endpoint still gets only the address branch errors',
+  );
+  t.same(
+    issues(edit(11, '      - { weight: 2 }')),
+    ['config.yaml:11:9 clusters[0].endpoints[0]: missing required key "address" or "dns"'],
+    'a mapping with neither identifying key says so once',
+  );
+  t.same(
+    issues(edit(11, '      - { address: 10.0.0.7:50051, dns: backends.internal:50051 }')),
+    ['config.yaml:11:9 clusters[0].endpoints[0]: give one of "address" or "dns", not both'],
+    'both identifying keys: one message',
   );
   t.same(
     issues(edit(3, '    address: 0.0.0.0:8080', '    x_forwarded_for: replace')),

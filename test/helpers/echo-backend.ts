@@ -1,5 +1,5 @@
 /**
- * A real grpc-js server implementing `switchyard.test.Echo` on 127.0.0.1:0,
+ * A real grpc-js server implementing `switchyard.test.Echo` on 127.0.0.1:0 (or the given host and port),
  * for integration tests. Every reply names the backend that produced it, and
  * the backend counts calls and reports cancellations.
  *
@@ -46,7 +46,7 @@ export interface BackendEvents {
 export interface EchoBackend {
   readonly id: string;
   readonly port: number;
-  /** `127.0.0.1:PORT` */
+  /** `HOST:PORT` (`127.0.0.1:PORT` unless started with another host) */
   readonly address: string;
   /** Calls this backend has started serving. */
   readonly calls: number;
@@ -143,6 +143,10 @@ interface CallContext {
 export interface EchoBackendOptions {
   /** Unary replies (and failures) are sent this much later; default 0: at once. */
   readonly delayMs?: number;
+  /** Address to bind; default 127.0.0.1. Any 127.x.y.z works on Linux without set-up. */
+  readonly host?: string;
+  /** Port to bind; default 0 (any free port). */
+  readonly port?: number;
 }
 
 export async function startEchoBackend(
@@ -150,6 +154,7 @@ export async function startEchoBackend(
   options: EchoBackendOptions = {},
 ): Promise<EchoBackend> {
   const delayMs = options.delayMs ?? 0;
+  const host = options.host ?? '127.0.0.1';
   const events = new EventEmitter<BackendEvents>();
   let calls = 0;
   let cancellations = 0;
@@ -296,17 +301,21 @@ export async function startEchoBackend(
   server.addService(echoServerMethods, implementation);
 
   const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, bound) => {
-      if (error === null) resolve(bound);
-      else reject(error);
-    });
+    server.bindAsync(
+      `${host}:${options.port ?? 0}`,
+      grpc.ServerCredentials.createInsecure(),
+      (error, bound) => {
+        if (error === null) resolve(bound);
+        else reject(error);
+      },
+    );
   });
 
   let closed = false;
   return {
     id,
     port,
-    address: `127.0.0.1:${port}`,
+    address: `${host}:${port}`,
     get calls() {
       return calls;
     },

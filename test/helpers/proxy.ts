@@ -2,7 +2,7 @@
  * Starts a real Switchyard for a test: silent unless SWITCHYARD_TEST_LOG=1
  * (then debug lines go to stderr), closed in the test's teardown.
  */
-import { Switchyard } from '../../src/app/switchyard.js';
+import { Switchyard, type SwitchyardOptions } from '../../src/app/switchyard.js';
 import type {
   ClusterConfig,
   Config,
@@ -65,14 +65,21 @@ function testLogger(): Logger {
   return silentLogger();
 }
 
-/** Starts the proxy on a schema-checked config and closes it in `t`'s teardown. */
-export async function startProxy(t: TestContext, config: Config): Promise<RunningProxy> {
+/**
+ * Starts the proxy on a schema-checked config and closes it in `t`'s teardown.
+ * `options` go to Switchyard.start (e.g. a DNS resolver); the logger is the test one.
+ */
+export async function startProxy(
+  t: TestContext,
+  config: Config,
+  options: Omit<SwitchyardOptions, 'logger'> = {},
+): Promise<RunningProxy> {
   if (!validateConfigSchema(config)) {
     throw new Error(
       `test config does not match the schema: ${JSON.stringify(validateConfigSchema.errors)}`,
     );
   }
-  const proxy = await Switchyard.start(config, { logger: testLogger() });
+  const proxy = await Switchyard.start(config, { ...options, logger: testLogger() });
   t.teardown(() => proxy.close());
   const { port } = proxy.listenerAddress(LISTENER_NAME);
   return { proxy, address: `127.0.0.1:${port}` };
