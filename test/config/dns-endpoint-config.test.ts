@@ -1,32 +1,9 @@
 // `{dns: name:port, refresh, weight}` endpoint entries: what loads and the
 // messages for what does not.
 import t from 'tap';
-import { ConfigError, formatIssue } from '../../src/config/config-error.js';
-import { parseConfigText } from '../../src/config/load-config.js';
+import { issues, UP_TO_ENDPOINTS } from '../helpers/config-lines.js';
 
-function issues(lines: readonly string[]): string[] {
-  try {
-    parseConfigText(`${lines.join('\n')}\n`, 'config.yaml');
-    return [];
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    return error.issues.map(formatIssue);
-  }
-}
-
-/** A valid config up to `endpoints:` (line 10); the endpoint lines follow. */
-const head = [
-  'listeners:', //                  1
-  '  - name: public', //            2
-  '    address: 0.0.0.0:8080', //   3
-  'routes:', //                     4
-  '  - name: all', //               5
-  '    match: {}', //               6
-  '    cluster: backends', //       7
-  'clusters:', //                   8
-  '  - name: backends', //          9
-  '    endpoints:', //             10
-];
+const head = UP_TO_ENDPOINTS;
 
 void t.test('dns entries load, alone or beside the other shapes', (t) => {
   t.same(issues([...head, '      - { dns: greeter.internal:50051 }']), [], 'refresh defaults');

@@ -1,33 +1,10 @@
 // Load-balancing keys of a cluster: policies, their options and the checks
 // that tie hash_on to ring_hash.
 import t from 'tap';
-import { ConfigError, formatIssue } from '../../src/config/config-error.js';
-import { parseConfigText } from '../../src/config/load-config.js';
-
-function issues(lines: readonly string[]): string[] {
-  try {
-    parseConfigText(`${lines.join('\n')}\n`, 'config.yaml');
-    return [];
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    return error.issues.map(formatIssue);
-  }
-}
+import { issues, SMALL_CONFIG } from '../helpers/config-lines.js';
 
 /** A valid config whose one cluster ends at line 11; cluster keys go after it. */
-const base = [
-  'listeners:', //                  1
-  '  - name: public', //            2
-  '    address: 0.0.0.0:8080', //   3
-  'routes:', //                     4
-  '  - name: all', //               5
-  '    match: {}', //               6
-  '    cluster: backends', //       7
-  'clusters:', //                   8
-  '  - name: backends', //          9
-  '    endpoints:', //             10
-  '      - 10.0.0.7:50051', //     11
-];
+const base = SMALL_CONFIG;
 
 void t.test('every policy name loads', (t) => {
   for (const policy of ['round_robin', 'least_request', 'random', 'pick_first']) {

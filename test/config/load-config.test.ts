@@ -5,20 +5,10 @@ import t from 'tap';
 import { parse } from 'yaml';
 import { ConfigError, formatIssue, type ConfigIssue } from '../../src/config/config-error.js';
 import { loadConfigFile, parseConfigText } from '../../src/config/load-config.js';
+import { issues, SMALL_CONFIG } from '../helpers/config-lines.js';
 
 const fixture = (name: string): string =>
   fileURLToPath(new URL(`../fixtures/config/${name}`, import.meta.url));
-
-/** The formatted issues parseConfigText throws for `lines`, or [] when it loads. */
-function issues(lines: readonly string[], file = 'config.yaml'): string[] {
-  try {
-    parseConfigText(`${lines.join('\n')}\n`, file);
-    return [];
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    return error.issues.map(formatIssue);
-  }
-}
 
 /** The issues loadConfigFile rejects with; fails the test if it loads. */
 async function loadIssues(file: string): Promise<readonly ConfigIssue[]> {
@@ -31,20 +21,7 @@ async function loadIssues(file: string): Promise<readonly ConfigIssue[]> {
   throw new Error(`${file} loaded, but issues were expected`);
 }
 
-/** A small valid config: 11 lines, so cases can append to or edit it. */
-const base = [
-  'listeners:', //                  1
-  '  - name: public', //            2
-  '    address: 0.0.0.0:8080', //   3
-  'routes:', //                     4
-  '  - name: all', //               5
-  '    match: {}', //               6
-  '    cluster: backends', //       7
-  'clusters:', //                   8
-  '  - name: backends', //          9
-  '    endpoints:', //             10
-  '      - 10.0.0.7:50051', //     11
-];
+const base = SMALL_CONFIG;
 
 /** `base` with line `n` (1-based) replaced by `lines`. */
 const edit = (n: number, ...lines: string[]): string[] => [

@@ -1,17 +1,6 @@
 // Traffic splitting in the config: `clusters:` with weights instead of `cluster:`.
 import t from 'tap';
-import { ConfigError, formatIssue } from '../../src/config/config-error.js';
-import { parseConfigText } from '../../src/config/load-config.js';
-
-function issues(lines: readonly string[]): string[] {
-  try {
-    parseConfigText(`${lines.join('\n')}\n`, 'config.yaml');
-    return [];
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    return error.issues.map(formatIssue);
-  }
-}
+import { issues } from '../helpers/config-lines.js';
 
 /** A valid config with one route `split` whose cluster lines are `routeLines`; clusters v1, v2. */
 const withRoute = (...routeLines: string[]): string[] => [
