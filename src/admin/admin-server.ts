@@ -1,7 +1,9 @@
 /**
  * The admin endpoint (HTTP/1.1): `/healthz` answers 200 while the process
  * runs (liveness); `/readyz` answers 200 only while the proxy takes traffic
- * (readiness: 503 before listeners are bound and while shutting down).
+ * (readiness: 503 before listeners are bound and the first round of health
+ * checks ended, and while shutting down); `/clusters` shows each cluster's
+ * endpoints and their health (JSON, see docs/health.md).
  */
 import http, { type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,6 +11,8 @@ import { parseHostPort } from '../config/host-port.js';
 
 export interface AdminState {
   readonly ready: boolean;
+  /** The body of `GET /clusters` (JSON); 404 when absent. */
+  clusters?(): unknown;
 }
 
 export class AdminServer {
@@ -24,6 +28,10 @@ export class AdminServer {
       else if (path === '/healthz') reply(200, 'ok');
       else if (path === '/readyz')
         reply(state.ready ? 200 : 503, state.ready ? 'ready' : 'not ready');
+      else if (path === '/clusters' && state.clusters !== undefined)
+        res
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(`${JSON.stringify(state.clusters(), null, 2)}\n`);
       else reply(404, 'not found: try /healthz or /readyz');
     });
   }

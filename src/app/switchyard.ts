@@ -3,12 +3,16 @@
  * that feed calls into the data path, and the admin endpoint.
  */
 import { AdminServer } from '../admin/admin-server.js';
+import { clustersView } from '../admin/clusters-view.js';
 import { requireByteSize } from '../config/byte-size.js';
 import { DEFAULTS, type Config } from '../config/schema.js';
 import type { DnsResolver } from '../discovery/dns-resolver.js';
+import { createOutlierDetector, type OutlierDetector } from '../health/outlier-detector.js';
+import { HealthService } from '../grpc/health-service.js';
 import { Listener } from '../listener/listener.js';
 import { AccessLog } from '../log/access-log.js';
 import { silentLogger, type Logger } from '../log/logger.js';
+import { OutcomeSinks } from '../outcome/outcome-sinks.js';
 import { ProxyCall, type CallEnvironment } from '../proxy/proxy-call.js';
 import type { Snapshot } from '../proxy/snapshot.js';
 import type { Cluster } from '../upstream/cluster.js';
@@ -32,6 +36,10 @@ export class Switchyard {
   readonly #listeners = new Map<string, Listener>();
   #admin: AdminServer | undefined;
   #ready = false;
+  /** Outlier detection for clusters with `outlier_detection`; fed every call's outcome. */
+  #outliers: OutlierDetector | undefined;
+  /** grpc.health.v1.Health as the proxy answers it (listeners with `health_service`). */
+  readonly #health = new HealthService(() => this.#snapshot);
 
   private constructor(config: Config, logger: Logger, resolver: DnsResolver | undefined) {
     this.#logger = logger;
@@ -48,18 +56,26 @@ export class Switchyard {
     const proxy = new Switchyard(config, logger, options.resolver);
     try {
       await proxy.#initialDiscovery(options.discoveryTimeoutMs ?? DEFAULT_DISCOVERY_TIMEOUT_MS);
+      // Not awaited: /readyz flips to 200 once the first round ended (bounded by the check timeout).
+      for (const cluster of proxy.#snapshot.clusters.values()) cluster.startHealthChecks();
       if (config.admin !== undefined) {
         proxy.#admin = await AdminServer.start(config.admin.address, {
           get ready() {
-            return proxy.#ready;
+            return proxy.#ready && proxy.healthChecked;
           },
+          clusters: () => clustersView(proxy.#snapshot.clusters.values()),
         });
         logger.info({ address: proxy.#admin.address }, 'admin listening');
       }
       const accessLog = new AccessLog(options.accessLogger ?? logger.child({ module: 'access' }));
+      proxy.#outliers = createOutlierDetector(config, proxy.#snapshot.clusters, {
+        logger: logger.child({ module: 'outlier' }),
+      });
+      const sink =
+        proxy.#outliers === undefined ? accessLog : new OutcomeSinks([accessLog, proxy.#outliers]);
       for (const listenerConfig of config.listeners) {
         const env: CallEnvironment = {
-          sink: accessLog,
+          sink,
           appendForwardedFor:
             (listenerConfig.x_forwarded_for ?? DEFAULTS.xForwardedFor) === 'append',
           maxMessageBytes:
@@ -67,9 +83,14 @@ export class Switchyard {
               ? undefined
               : requireByteSize(listenerConfig.limits.max_message_size),
         };
+        const health =
+          (listenerConfig.health_service ?? DEFAULTS.healthService) ? proxy.#health : undefined;
         const listener = await Listener.start(
           listenerConfig,
-          (call) => new ProxyCall(call, proxy.#snapshot, env).run(),
+          (call) => {
+            if (health !== undefined && HealthService.isHealthCall(call.head)) health.serve(call);
+            else new ProxyCall(call, proxy.#snapshot, env).run();
+          },
           logger,
         );
         proxy.#listeners.set(listener.name, listener);
@@ -131,6 +152,16 @@ export class Switchyard {
     }
   }
 
+  /** Whether every cluster's first round of health checks has ended (a condition of /readyz). */
+  get healthChecked(): boolean {
+    return [...this.#snapshot.clusters.values()].every((c) => c.healthChecked);
+  }
+
+  /** Resolves once every cluster's first round of health checks has ended. */
+  async whenHealthChecked(): Promise<void> {
+    await Promise.all([...this.#snapshot.clusters.values()].map((c) => c.whenHealthChecked()));
+  }
+
   /** A cluster of the current snapshot (for tests and admin views). */
   cluster(name: string): Cluster | undefined {
     return this.#snapshot.clusters.get(name);
@@ -154,8 +185,11 @@ export class Switchyard {
    */
   async close(graceMs = 10_000): Promise<void> {
     this.#ready = false;
+    // Health answers NOT_SERVING from here on; Watch streams end so listeners can close.
+    this.#health.shutdown();
     await Promise.all([...this.#listeners.values()].map((l) => l.close(graceMs)));
     this.#listeners.clear();
+    this.#outliers?.close();
     await Promise.all([...this.#snapshot.clusters.values()].map((c) => c.close()));
     await this.#admin?.close();
     this.#admin = undefined;

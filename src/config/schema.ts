@@ -6,7 +6,7 @@
  * Defaults live in `DEFAULTS` and are written into the schema as annotations,
  * so editors show them; the compiler reads the same constants with `??`.
  */
-import { Type, type Static, type TString } from '@sinclair/typebox';
+import { Type, type Static, type TInteger, type TString } from '@sinclair/typebox';
 
 export const DEFAULTS = {
   lbPolicy: 'round_robin',
@@ -23,6 +23,19 @@ export const DEFAULTS = {
   idleTimeout: '1h',
   keepaliveTimeout: '20s',
   dnsRefresh: '5s',
+  healthService: true,
+  healthCheckInterval: '5s',
+  healthCheckTimeout: '1s',
+  unhealthyThreshold: 3,
+  healthyThreshold: 2,
+  healthCheckGrpcService: '',
+  healthCheckHttpPath: '/healthz',
+  healthCheckExpectedStatuses: [200],
+  outlierConsecutiveFailures: 5,
+  outlierFailureCodes: ['unavailable', 'internal', 'unknown', 'data-loss'],
+  outlierBaseEjectionTime: '30s',
+  outlierMaxEjectionTime: '300s',
+  outlierMaxEjectionPercent: 50,
 } as const;
 
 const strict = { additionalProperties: false } as const;
@@ -116,6 +129,13 @@ export const ListenerSchema = Type.Object(
       }),
     ),
     limits: Type.Optional(ListenerLimitsSchema),
+    health_service: Type.Optional(
+      Type.Boolean({
+        default: DEFAULTS.healthService,
+        description:
+          'Answer grpc.health.v1.Health/Check and /Watch on this listener from the proxy itself (docs/health.md); false routes them like any other call.',
+      }),
+    ),
   },
   strict,
 );
@@ -252,6 +272,70 @@ export const CircuitBreakerSchema = Type.Object(
   strict,
 );
 
+/** gRPC status names in config spelling (`data-loss`), OK excluded. */
+const GRPC_FAILURE_CODE_NAMES = [
+  'cancelled',
+  'unknown',
+  'invalid-argument',
+  'deadline-exceeded',
+  'not-found',
+  'already-exists',
+  'permission-denied',
+  'resource-exhausted',
+  'failed-precondition',
+  'aborted',
+  'out-of-range',
+  'unimplemented',
+  'internal',
+  'unavailable',
+  'data-loss',
+  'unauthenticated',
+] as const;
+
+export const OutlierDetectionSchema = Type.Object(
+  {
+    consecutive_failures: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 1000,
+        default: DEFAULTS.outlierConsecutiveFailures,
+        description: 'Failed calls in a row that eject an endpoint.',
+      }),
+    ),
+    failure_codes: Type.Optional(
+      Type.Array(Type.Union(GRPC_FAILURE_CODE_NAMES.map((name) => Type.Literal(name))), {
+        uniqueItems: true,
+        default: [...DEFAULTS.outlierFailureCodes],
+        description:
+          'gRPC statuses (as the client saw them) that count as a failed call, in config spelling. Connection failures and resets always count.',
+      }),
+    ),
+    base_ejection_time: Type.Optional(
+      Duration(
+        'First ejection’s length; the n-th ejection lasts n times this.',
+        DEFAULTS.outlierBaseEjectionTime,
+      ),
+    ),
+    max_ejection_time: Type.Optional(
+      Duration('Longest ejection.', DEFAULTS.outlierMaxEjectionTime),
+    ),
+    max_ejection_percent: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        maximum: 100,
+        default: DEFAULTS.outlierMaxEjectionPercent,
+        description:
+          'Percent of the cluster’s endpoints ejected at once (rounded down; one endpoint may always be ejected).',
+      }),
+    ),
+  },
+  {
+    ...strict,
+    description:
+      'Passive health (a circuit breaker per endpoint): consecutive failed calls eject an endpoint for a while; then one probe call decides whether it returns. Off unless set.',
+  },
+);
+
 export const HashOnSchema = Type.Object(
   {
     header: Type.String({
@@ -293,6 +377,89 @@ export const KeepaliveSchema = Type.Object(
   {
     ...strict,
     description: 'HTTP/2 keepalive PINGs to backends (gRFC A8). Off unless set.',
+  },
+);
+
+const Threshold = (description: string, defaultValue: number): TInteger =>
+  Type.Integer({ minimum: 1, maximum: 1000, default: defaultValue, description });
+
+export const GrpcHealthCheckSchema = Type.Object(
+  {
+    service: Type.Optional(
+      Type.String({
+        default: DEFAULTS.healthCheckGrpcService,
+        description:
+          'Service name sent in grpc.health.v1 HealthCheckRequest; "" asks about the whole server.',
+      }),
+    ),
+    unimplemented_is_healthy: Type.Optional(
+      Type.Boolean({
+        default: false,
+        description: 'Count a backend without the health service (UNIMPLEMENTED) as healthy.',
+      }),
+    ),
+  },
+  { ...strict, description: 'grpc.health.v1.Health/Check over HTTP/2: healthy iff SERVING.' },
+);
+
+export const HttpHealthCheckSchema = Type.Object(
+  {
+    path: Type.Optional(
+      Type.String({
+        pattern: '^/',
+        default: DEFAULTS.healthCheckHttpPath,
+        description: 'Path of the HTTP/1.1 GET.',
+      }),
+    ),
+    expected_statuses: Type.Optional(
+      Type.Array(Type.Integer({ minimum: 100, maximum: 599 }), {
+        minItems: 1,
+        default: [...DEFAULTS.healthCheckExpectedStatuses],
+        description: 'Statuses that count as healthy.',
+      }),
+    ),
+    port: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 65535,
+        description: "Port to probe; default: the endpoint's.",
+      }),
+    ),
+  },
+  { ...strict, description: 'HTTP/1.1 GET: healthy iff the status is expected.' },
+);
+
+export const TcpHealthCheckSchema = Type.Object(
+  {},
+  { ...strict, description: 'TCP connect: healthy iff it succeeds within the timeout.' },
+);
+
+export const HealthCheckSchema = Type.Object(
+  {
+    // Exactly one of grpc, http and tcp: checked in health-check-checks.ts, for clearer messages than oneOf.
+    grpc: Type.Optional(GrpcHealthCheckSchema),
+    http: Type.Optional(HttpHealthCheckSchema),
+    tcp: Type.Optional(TcpHealthCheckSchema),
+    interval: Type.Optional(
+      Duration('Time between checks of one endpoint (10% jitter).', DEFAULTS.healthCheckInterval),
+    ),
+    timeout: Type.Optional(
+      Duration('A check not answered within this fails.', DEFAULTS.healthCheckTimeout),
+    ),
+    unhealthy_threshold: Type.Optional(
+      Threshold(
+        'Consecutive failed checks that take an endpoint out.',
+        DEFAULTS.unhealthyThreshold,
+      ),
+    ),
+    healthy_threshold: Type.Optional(
+      Threshold('Consecutive passed checks that bring it back.', DEFAULTS.healthyThreshold),
+    ),
+  },
+  {
+    ...strict,
+    description:
+      'Active health checks: one of grpc, http or tcp. Endpoints take calls only after their first check passes.',
   },
 );
 
@@ -345,6 +512,7 @@ export const ClusterSchema = Type.Object(
       Duration('Longest wait for a TCP connection to an endpoint.', DEFAULTS.connectTimeout),
     ),
     circuit_breaker: Type.Optional(CircuitBreakerSchema),
+    outlier_detection: Type.Optional(OutlierDetectionSchema),
     idle_timeout: Type.Optional(
       Duration(
         'A backend connection that carried no call for this long is closed.',
@@ -352,6 +520,7 @@ export const ClusterSchema = Type.Object(
       ),
     ),
     keepalive: Type.Optional(KeepaliveSchema),
+    health_check: Type.Optional(HealthCheckSchema),
     stream_window: Type.Optional(
       ByteSize(
         'HTTP/2 receive window per stream advertised to the cluster’s backends: bytes a backend may send ahead before the proxy has passed them on.',
@@ -398,3 +567,5 @@ export type RouteMatchConfig = Static<typeof RouteMatchSchema>;
 export type ClusterConfig = Static<typeof ClusterSchema>;
 export type EndpointConfig = Static<typeof EndpointSchema>;
 export type DnsEndpointConfig = Static<typeof DnsEndpointSchema>;
+export type HealthCheckConfig = Static<typeof HealthCheckSchema>;
+export type OutlierDetectionConfig = Static<typeof OutlierDetectionSchema>;

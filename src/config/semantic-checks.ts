@@ -13,6 +13,7 @@ import { isIPv4, isIPv6 } from 'node:net';
 import { closestMatch } from './closest-match.js';
 import { parseHostPort } from './host-port.js';
 import { isRecord } from './is-record.js';
+import { healthCheckIssues } from './health-check-checks.js';
 import { lbOptionIssues } from './lb-checks.js';
 import { RouteSchema } from './schema.js';
 import type { NodeIssue, PathSegment, YamlLocator } from './yaml-locator.js';
@@ -27,6 +28,7 @@ export function semanticIssues(data: unknown, locator: YamlLocator): NodeIssue[]
     ...unknownClusters(data),
     ...addressConflicts(data, locator),
     ...lbOptionIssues(data),
+    ...healthCheckIssues(data),
   ];
 }
 

@@ -6,6 +6,7 @@
  * own error.
  */
 import type { ProxyErrorCode } from '../errors/proxy-error.js';
+import type { Endpoint } from '../upstream/endpoint.js';
 
 export type OutcomeSource =
   /** The backend's reply reached the client (its status, whatever it is). */
@@ -25,6 +26,8 @@ export interface CallOutcome {
   readonly route: string | undefined;
   readonly cluster: string | undefined;
   readonly endpoint: string | undefined;
+  /** The Endpoint object of `endpoint` (the last attempt's), for sinks that keep per-endpoint state. */
+  readonly endpointRef: Endpoint | undefined;
   readonly source: OutcomeSource;
   /** gRPC status the client saw; undefined for non-gRPC calls. */
   readonly grpcStatus: number | undefined;

@@ -173,7 +173,7 @@ export class ProxyCall implements DownstreamHandler, AttemptOwner {
   #forward(cluster: Cluster, endpoint: Endpoint): void {
     // Each attempt counts on its endpoint's in-flight calls exactly once: the
     // previous attempt (given up for this one) ends, this one starts.
-    this.#inFlightOn?.callEnded();
+    this.#inFlightOn?.attemptAbandoned();
     endpoint.callStarted();
     this.#inFlightOn = endpoint;
     this.#endpoint = endpoint;
@@ -394,6 +394,7 @@ export class ProxyCall implements DownstreamHandler, AttemptOwner {
       route: this.#route?.name,
       cluster: this.#cluster?.name,
       endpoint: this.#endpoint?.address,
+      endpointRef: this.#endpoint,
       source: this.#source,
       grpcStatus: this.#source === 'cancelled' ? GrpcStatus.CANCELLED : this.#grpcStatus,
       httpStatus: this.#httpStatus,

@@ -38,8 +38,17 @@ interface CompiledRoute {
 
 export class RouteTable {
   readonly #routes: readonly CompiledRoute[];
+  /** For each `match.service`, the clusters of the first route that names it. */
+  readonly #serviceClusters = new Map<string, readonly string[]>();
 
   constructor(routes: readonly RouteConfig[]) {
+    for (const config of routes) {
+      const service = config.match.service;
+      if (service === undefined || this.#serviceClusters.has(service)) continue;
+      const clusters = config.clusters?.map((c) => c.name) ?? [];
+      if (config.cluster !== undefined) clusters.push(config.cluster);
+      this.#serviceClusters.set(service, Object.freeze(clusters));
+    }
     this.#routes = routes.map((config) =>
       Object.freeze({
         route: Object.freeze({
@@ -65,6 +74,15 @@ export class RouteTable {
       return compiled.route;
     }
     return undefined;
+  }
+
+  /**
+   * The clusters of the first route matched by `service` (its `cluster`, or
+   * every cluster of its split); undefined when no route names that service.
+   * The proxy's own health service answers from this.
+   */
+  serviceClusters(service: string): readonly string[] | undefined {
+    return this.#serviceClusters.get(service);
   }
 }
 

@@ -19,6 +19,11 @@ import { requireDuration } from '../config/duration.js';
 import { parseHostPort } from '../config/host-port.js';
 import { RequestLimit } from '../breaker/request-limit.js';
 import { DnsDiscovery } from '../discovery/dns-discovery.js';
+import type { ActiveCheckView } from '../health/active-health.js';
+import {
+  schedulerFromConfig,
+  type HealthCheckScheduler,
+} from '../health/health-check-scheduler.js';
 import { defaultResolver, type DnsResolver } from '../discovery/dns-resolver.js';
 import { diffMembership } from '../discovery/membership.js';
 import type { LbOptions, LbPolicyName, LoadBalancer, Member } from '../lb/load-balancer.js';
@@ -72,6 +77,8 @@ export class Cluster {
   /** Removed endpoints whose calls in flight have not all finished. */
   readonly #draining = new Map<string, { readonly endpoint: Endpoint }>();
   #balancer: LoadBalancer<Endpoint>;
+  /** Active health checks (`health_check`); undefined when not configured. */
+  readonly #healthChecks: HealthCheckScheduler | undefined;
   #closed = false;
 
   constructor(config: ClusterConfig, logger: Logger, options: ClusterOptions = {}) {
@@ -120,6 +127,13 @@ export class Cluster {
     }
     this.#fixed = fixed;
     this.#targets = targets;
+    this.#healthChecks =
+      config.health_check === undefined
+        ? undefined
+        : schedulerFromConfig(config.health_check, {
+            authority: config.authority,
+            logger: this.#logger.child({ module: 'health_check' }),
+          });
     this.#balancer = this.#rebuild();
     this.limit = new RequestLimit(config.circuit_breaker?.max_requests ?? DEFAULTS.maxRequests);
   }
@@ -137,6 +151,36 @@ export class Cluster {
   /** Keys (`host:port`) of the current members, in list order. */
   get memberKeys(): readonly string[] {
     return [...this.#members.keys()];
+  }
+
+  /** The balancing policy's name (admin views). */
+  get lbPolicy(): LbPolicyName {
+    return this.#policy;
+  }
+
+  /**
+   * Starts active health checks (no-op without `health_check`): the first
+   * round at once, then each endpoint on its interval. Endpoints that join
+   * later are checked from when they join.
+   */
+  startHealthChecks(): void {
+    if (this.#closed) return;
+    this.#healthChecks?.start(this.endpoints);
+  }
+
+  /** Whether the first round of health checks has ended (true without `health_check`). */
+  get healthChecked(): boolean {
+    return this.#healthChecks?.firstRoundDone ?? true;
+  }
+
+  /** Resolves once the first round of health checks has ended (at once without `health_check`). */
+  whenHealthChecked(): Promise<void> {
+    return this.#healthChecks?.firstRound ?? Promise.resolve();
+  }
+
+  /** An endpoint's active-check state (admin views); null when it is not checked. */
+  healthCheckView(endpoint: Endpoint): ActiveCheckView | null {
+    return this.#healthChecks?.view(endpoint) ?? null;
   }
 
   /** Whether any endpoint entry is discovered through DNS. */
@@ -162,6 +206,7 @@ export class Cluster {
   async close(): Promise<void> {
     this.#closed = true;
     for (const target of this.#targets) target.discovery.stop();
+    await this.#healthChecks?.stop();
     const endpoints = [...this.endpoints, ...[...this.#draining.values()].map((d) => d.endpoint)];
     this.#draining.clear();
     await Promise.all(endpoints.map((e) => e.pool.close()));
@@ -209,7 +254,11 @@ export class Cluster {
   }
 
   #newEndpoint(key: string): Endpoint {
-    return new Endpoint(key, this.#sessionOptions);
+    const endpoint = new Endpoint(key, this.#sessionOptions);
+    // Held out until its first health check passes; checked from now if checks run.
+    this.#healthChecks?.hold(endpoint);
+    this.#healthChecks?.add(endpoint);
+    return endpoint;
   }
 
   /** A draining endpoint that came back before it finished draining. */
@@ -231,6 +280,7 @@ export class Cluster {
       if (this.#draining.get(key) !== drain) return;
       if (endpoint.inFlight > 0) return finish();
       this.#draining.delete(key);
+      this.#healthChecks?.remove(endpoint);
       await endpoint.pool.close();
       this.#logger.info({ endpoint: key }, 'removed endpoint drained');
       this.events.emit('drained', key);

@@ -7,6 +7,7 @@
  * out of balancing while it cannot connect.
  */
 import { HealthFlags } from '../health/health-flags.js';
+import type { OutlierState, OutlierView } from '../health/outlier-state.js';
 import type { Pickable } from '../lb/load-balancer.js';
 import { SessionPool, type SessionPoolOptions } from './session-pool.js';
 
@@ -15,6 +16,7 @@ export class Endpoint implements Pickable {
   readonly pool: SessionPool;
   #inFlight = 0;
   #idleWaiters: (() => void)[] = [];
+  #outlier: OutlierState | undefined;
 
   constructor(
     /** `host:port` as written in config, or `ip:port` found by DNS discovery. */
@@ -24,13 +26,37 @@ export class Endpoint implements Pickable {
     this.pool = new SessionPool(address, sessionOptions, this.health);
   }
 
+  /** No health flag set, and not a half-open outlier whose one probe call is in flight. */
   get available(): boolean {
-    return this.health.available;
+    return this.health.available && (this.#outlier?.admits ?? true);
+  }
+
+  /** Outlier detection's state machine, when the cluster has `outlier_detection`. */
+  get outlierState(): OutlierState | undefined {
+    return this.#outlier;
+  }
+
+  /** Set once by the OutlierDetector (src/health/outlier-detector.ts). */
+  attachOutlierState(state: OutlierState): void {
+    this.#outlier = state;
+  }
+
+  /** Outlier detection's read-only view for admin pages; null without outlier detection. */
+  get outlier(): OutlierView | null {
+    return this.#outlier?.view ?? null;
   }
 
   /** Being drained: takes no new calls, not even when the cluster is in panic. */
   get draining(): boolean {
     return this.health.has('draining');
+  }
+
+  /**
+   * Outlier detection's view of this endpoint for `GET /clusters` (the
+   * `outlier` field); null while outlier detection does not report one.
+   */
+  outlierView(): OutlierView | null {
+    return this.outlier;
   }
 
   /** Calls with an attempt open on this endpoint now. */
@@ -41,6 +67,13 @@ export class Endpoint implements Pickable {
   /** An attempt of a call was opened on this endpoint; pair with `callEnded`. */
   callStarted(): void {
     this.#inFlight++;
+    this.#outlier?.callStarted();
+  }
+
+  /** An attempt here was given up for another endpoint (transparent retry); ends it. */
+  attemptAbandoned(): void {
+    this.callEnded();
+    this.#outlier?.attemptAbandoned();
   }
 
   /** That attempt was abandoned or its call finished. */

@@ -26,6 +26,7 @@ import {
   type EchoReplyInit,
   type EchoRequest,
 } from './echo-proto.js';
+import type { ExtraService } from './health-backend.js';
 
 export const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
@@ -147,6 +148,19 @@ export interface EchoBackendOptions {
   readonly host?: string;
   /** Port to bind; default 0 (any free port). */
   readonly port?: number;
+  /** More services on the same server (e.g. a `HealthControl`). */
+  readonly services?: readonly ExtraService[];
+  /**
+   * Unary and ServerStream calls fail with this gRPC code as if each request
+   * set `fail_code` (ServerStream after its `count` replies); default 0: only when asked.
+   */
+  readonly failCode?: number;
+}
+
+/** The request as handled: the backend's `failCode` applies when the request asks for none. */
+function withFailure(request: EchoRequest, failCode: number): EchoRequest {
+  if (failCode === 0 || request.failCode !== 0) return request;
+  return { ...request, failCode, failMessage: `failing every call with code ${failCode}` };
 }
 
 export async function startEchoBackend(
@@ -154,6 +168,7 @@ export async function startEchoBackend(
   options: EchoBackendOptions = {},
 ): Promise<EchoBackend> {
   const delayMs = options.delayMs ?? 0;
+  const failCode = options.failCode ?? 0;
   const host = options.host ?? '127.0.0.1';
   const events = new EventEmitter<BackendEvents>();
   let calls = 0;
@@ -197,7 +212,7 @@ export async function startEchoBackend(
       callback: grpc.sendUnaryData<EchoReplyInit>,
     ): void {
       const ctx = begin('Unary', call);
-      const request = call.request;
+      const request = withFailure(call.request, failCode);
       const { initial, trailing, any } = echoedMetadata(call.metadata);
       if (any) call.sendMetadata(initial);
       const reply = (): void => {
@@ -218,7 +233,7 @@ export async function startEchoBackend(
 
     ServerStream(call: grpc.ServerWritableStream<EchoRequest, EchoReplyInit>): void {
       const ctx = begin('ServerStream', call);
-      const request = call.request;
+      const request = withFailure(call.request, failCode);
       const { initial, trailing, any } = echoedMetadata(call.metadata);
       if (any) call.sendMetadata(initial);
       const payload = request.replySize > 0 ? Buffer.alloc(request.replySize, 0x62) : undefined;
@@ -299,6 +314,9 @@ export async function startEchoBackend(
     'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
   });
   server.addService(echoServerMethods, implementation);
+  for (const extra of options.services ?? []) {
+    server.addService(extra.definition, extra.implementation);
+  }
 
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(
