@@ -80,15 +80,28 @@ async function endpointView(admin: string, address: string): Promise<EndpointVie
  * until `address` is (un)available; resolves with the time it took.
  */
 async function waitAvailable(admin: string, address: string, available: boolean): Promise<number> {
-  const started = performance.now();
+  return waitFor(
+    admin,
+    address,
+    (view) => view.available === available,
+    available ? 'available' : 'flagged',
+  );
+}
+
+/** Polls /clusters until `address`'s view satisfies `test`; returns the ms it took from `started`. */
+async function waitFor(
+  admin: string,
+  address: string,
+  test: (view: EndpointView) => boolean,
+  what: string,
+  started = performance.now(),
+): Promise<number> {
   for (;;) {
     const view = await endpointView(admin, address);
     const elapsed = performance.now() - started;
-    if (view.available === available) return elapsed;
+    if (test(view)) return elapsed;
     if (elapsed > POLL_LIMIT_MS) {
-      throw new Error(
-        `${address} not ${available ? 'available' : 'flagged'} after ${String(elapsed)}ms`,
-      );
+      throw new Error(`${address} not ${what} after ${String(elapsed)}ms`);
     }
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
@@ -151,20 +164,34 @@ void t.test(
 void t.test('gRPC check: a killed backend is flagged in time', async (t) => {
   const b1 = await healthBackend(t, 'b1');
   const b2 = await healthBackend(t, 'b2');
-  const { proxy, admin } = await proxyWithChecks(
+  const { proxy, admin, address } = await proxyWithChecks(
     t,
     [b1.echo.address, b2.echo.address],
     check({ grpc: {} }),
   );
   await proxy.whenHealthChecked();
   t.equal((await endpointView(admin, b2.echo.address)).available, true);
+  const client = connectClient(t, address);
+  const killedAt = performance.now();
   await b2.echo.close();
-  const took = await waitAvailable(admin, b2.echo.address, false);
+  // No call was in flight when b2 died, so none may fail: before the check
+  // flags b2, a call picked for it is replayed on b1 (it never reached b2).
+  for (let i = 0; i < 20; i++) {
+    t.equal((await client.unary({ message: `after kill ${String(i)}` })).reply.backend, 'b1');
+  }
+  // The pool's connect_failure flag may come first; the active check's own
+  // flag must follow within the bound, counted from the kill.
+  const took = await waitFor(
+    admin,
+    b2.echo.address,
+    (view) => view.flags.includes('active_check'),
+    'flagged by the active check',
+    killedAt,
+  );
   t.ok(
     took <= FLAG_BOUND_MS,
     `flagged after ${String(Math.round(took))}ms (bound ${String(FLAG_BOUND_MS)}ms)`,
   );
-  t.ok((await endpointView(admin, b2.echo.address)).flags.includes('active_check'));
   t.equal((await endpointView(admin, b1.echo.address)).available, true, 'b1 unaffected');
 });
 
