@@ -5,13 +5,15 @@
 import { AdminServer } from '../admin/admin-server.js';
 import { clustersView } from '../admin/clusters-view.js';
 import { requireByteSize } from '../config/byte-size.js';
-import { DEFAULTS, type Config } from '../config/schema.js';
+import { DEFAULTS, type Config, type ListenerConfig } from '../config/schema.js';
 import type { DnsResolver } from '../discovery/dns-resolver.js';
+import { awaitFirstLookups } from '../discovery/first-lookups.js';
 import { createOutlierDetector, type OutlierDetector } from '../health/outlier-detector.js';
 import { HealthService } from '../grpc/health-service.js';
 import { Listener } from '../listener/listener.js';
 import { AccessLog } from '../log/access-log.js';
 import { silentLogger, type Logger } from '../log/logger.js';
+import type { OutcomeSink } from '../outcome/call-outcome.js';
 import { OutcomeSinks } from '../outcome/outcome-sinks.js';
 import { ProxyCall, type CallEnvironment } from '../proxy/proxy-call.js';
 import type { Snapshot } from '../proxy/snapshot.js';
@@ -55,7 +57,11 @@ export class Switchyard {
     const logger = options.logger ?? silentLogger();
     const proxy = new Switchyard(config, logger, options.resolver);
     try {
-      await proxy.#initialDiscovery(options.discoveryTimeoutMs ?? DEFAULT_DISCOVERY_TIMEOUT_MS);
+      await awaitFirstLookups(
+        proxy.#snapshot.clusters.values(),
+        options.discoveryTimeoutMs ?? DEFAULT_DISCOVERY_TIMEOUT_MS,
+        logger,
+      );
       // Not awaited: /readyz flips to 200 once the first round ended (bounded by the check timeout).
       for (const cluster of proxy.#snapshot.clusters.values()) cluster.startHealthChecks();
       if (config.admin !== undefined) {
@@ -73,36 +79,8 @@ export class Switchyard {
       });
       const sink =
         proxy.#outliers === undefined ? accessLog : new OutcomeSinks([accessLog, proxy.#outliers]);
-      for (const listenerConfig of config.listeners) {
-        const env: CallEnvironment = {
-          sink,
-          appendForwardedFor:
-            (listenerConfig.x_forwarded_for ?? DEFAULTS.xForwardedFor) === 'append',
-          maxMessageBytes:
-            listenerConfig.limits?.max_message_size === undefined
-              ? undefined
-              : requireByteSize(listenerConfig.limits.max_message_size),
-        };
-        const health =
-          (listenerConfig.health_service ?? DEFAULTS.healthService) ? proxy.#health : undefined;
-        const listener = await Listener.start(
-          listenerConfig,
-          (call) => {
-            if (health !== undefined && HealthService.isHealthCall(call.head)) health.serve(call);
-            else new ProxyCall(call, proxy.#snapshot, env).run();
-          },
-          logger,
-        );
-        proxy.#listeners.set(listener.name, listener);
-        logger.info(
-          {
-            listener: listener.name,
-            address: listener.address,
-            tls: listenerConfig.tls !== undefined,
-          },
-          'listening',
-        );
-      }
+      for (const listenerConfig of config.listeners)
+        await proxy.#startListener(listenerConfig, sink);
     } catch (error) {
       await proxy.close(0);
       throw error;
@@ -112,44 +90,30 @@ export class Switchyard {
     return proxy;
   }
 
-  /**
-   * Waits for every cluster's first DNS lookups, up to `timeoutMs`. A cluster
-   * whose lookups failed or did not finish starts with the endpoints it has
-   * (none, for a DNS-only cluster) and keeps resolving on its interval.
-   */
-  async #initialDiscovery(timeoutMs: number): Promise<void> {
-    const discovering = [...this.#snapshot.clusters.values()].filter((c) => c.discovers);
-    if (discovering.length === 0) return;
-    const pending = new Set(discovering.map((c) => c.name));
-    const lookups = Promise.all(
-      discovering.map(async (cluster) => {
-        await cluster.startDiscovery();
-        pending.delete(cluster.name);
-      }),
+  /** Binds one listener whose calls run on the snapshot current at their accept. */
+  async #startListener(config: ListenerConfig, sink: OutcomeSink): Promise<void> {
+    const env: CallEnvironment = {
+      sink,
+      appendForwardedFor: (config.x_forwarded_for ?? DEFAULTS.xForwardedFor) === 'append',
+      maxMessageBytes:
+        config.limits?.max_message_size === undefined
+          ? undefined
+          : requireByteSize(config.limits.max_message_size),
+    };
+    const health = (config.health_service ?? DEFAULTS.healthService) ? this.#health : undefined;
+    const listener = await Listener.start(
+      config,
+      (call) => {
+        if (health !== undefined && HealthService.isHealthCall(call.head)) health.serve(call);
+        else new ProxyCall(call, this.#snapshot, env).run();
+      },
+      this.#logger,
     );
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<void>((resolve) => {
-      timer = setTimeout(resolve, timeoutMs);
-    });
-    try {
-      await Promise.race([lookups, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
-    if (pending.size > 0) {
-      this.#logger.warn(
-        { clusters: [...pending], timeoutMs },
-        'first DNS lookups did not finish in time; starting without them',
-      );
-    }
-    for (const cluster of discovering) {
-      if (cluster.endpoints.length === 0) {
-        this.#logger.warn(
-          { cluster: cluster.name },
-          'cluster has no endpoints yet; DNS discovery keeps retrying',
-        );
-      }
-    }
+    this.#listeners.set(listener.name, listener);
+    this.#logger.info(
+      { listener: listener.name, address: listener.address, tls: config.tls !== undefined },
+      'listening',
+    );
   }
 
   /** Whether every cluster's first round of health checks has ended (a condition of /readyz). */
