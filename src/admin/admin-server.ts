@@ -3,7 +3,8 @@
  * runs (liveness); `/readyz` answers 200 only while the proxy takes traffic
  * (readiness: 503 before listeners are bound and the first round of health
  * checks ended, and while shutting down); `/clusters` shows each cluster's
- * endpoints and their health (JSON, see docs/health.md).
+ * endpoints and their health (JSON, see docs/health.md); `/metrics` the
+ * Prometheus text exposition (docs/metrics.md).
  */
 import http, { type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,6 +14,13 @@ export interface AdminState {
   readonly ready: boolean;
   /** The body of `GET /clusters` (JSON); 404 when absent. */
   clusters?(): unknown;
+  /** The body of `GET /metrics` and its content type; 404 when absent. */
+  metrics?(): Promise<MetricsExposition>;
+}
+
+export interface MetricsExposition {
+  readonly contentType: string;
+  readonly body: string;
 }
 
 export class AdminServer {
@@ -32,7 +40,13 @@ export class AdminServer {
         res
           .writeHead(200, { 'content-type': 'application/json' })
           .end(`${JSON.stringify(state.clusters(), null, 2)}\n`);
-      else reply(404, 'not found: try /healthz or /readyz');
+      else if (path === '/metrics' && state.metrics !== undefined)
+        state.metrics().then(
+          (metrics) =>
+            res.writeHead(200, { 'content-type': metrics.contentType }).end(metrics.body),
+          (error: unknown) => reply(500, `metrics: ${String(error)}`),
+        );
+      else reply(404, 'not found: try /healthz, /readyz, /clusters or /metrics');
     });
   }
 

@@ -2,6 +2,7 @@
  * The running proxy: the control plane's current Snapshot, the listeners
  * that feed calls into the data path, and the admin endpoint.
  */
+import type { Registry } from 'prom-client';
 import { AdminServer } from '../admin/admin-server.js';
 import { clustersView } from '../admin/clusters-view.js';
 import { requireByteSize } from '../config/byte-size.js';
@@ -15,6 +16,9 @@ import { AccessLog } from '../log/access-log.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import type { OutcomeSink } from '../outcome/call-outcome.js';
 import { OutcomeSinks } from '../outcome/outcome-sinks.js';
+import { CallMetrics } from '../metrics/call-metrics.js';
+import { registerEndpointGauges } from '../metrics/endpoint-gauges.js';
+import { createMetricsRegistry } from '../metrics/metrics-registry.js';
 import { ProxyCall, type CallEnvironment } from '../proxy/proxy-call.js';
 import type { Snapshot } from '../proxy/snapshot.js';
 import type { Cluster } from '../upstream/cluster.js';
@@ -42,6 +46,9 @@ export class Switchyard {
   #outliers: OutlierDetector | undefined;
   /** grpc.health.v1.Health as the proxy answers it (listeners with `health_service`). */
   readonly #health = new HealthService(() => this.#snapshot);
+  /** This proxy's own metrics registry (admin `GET /metrics`, docs/metrics.md). */
+  readonly #metricsRegistry: Registry = createMetricsRegistry();
+  readonly #callMetrics = new CallMetrics(this.#metricsRegistry);
 
   private constructor(config: Config, logger: Logger, resolver: DnsResolver | undefined) {
     this.#logger = logger;
@@ -50,6 +57,7 @@ export class Switchyard {
       logger.child({ module: 'upstream' }),
       resolver === undefined ? {} : { resolver },
     );
+    registerEndpointGauges(this.#metricsRegistry, () => this.#snapshot.clusters.values());
   }
 
   /** Binds every listener (and the admin endpoint); rejects if any cannot bind. */
@@ -70,6 +78,10 @@ export class Switchyard {
             return proxy.#ready && proxy.healthChecked;
           },
           clusters: () => clustersView(proxy.#snapshot.clusters.values()),
+          metrics: async () => ({
+            contentType: proxy.#metricsRegistry.contentType,
+            body: await proxy.#metricsRegistry.metrics(),
+          }),
         });
         logger.info({ address: proxy.#admin.address }, 'admin listening');
       }
@@ -77,8 +89,9 @@ export class Switchyard {
       proxy.#outliers = createOutlierDetector(config, proxy.#snapshot.clusters, {
         logger: logger.child({ module: 'outlier' }),
       });
-      const sink =
-        proxy.#outliers === undefined ? accessLog : new OutcomeSinks([accessLog, proxy.#outliers]);
+      const sinks: OutcomeSink[] = [accessLog, proxy.#callMetrics];
+      if (proxy.#outliers !== undefined) sinks.push(proxy.#outliers);
+      const sink = new OutcomeSinks(sinks);
       for (const listenerConfig of config.listeners)
         await proxy.#startListener(listenerConfig, sink);
     } catch (error) {
@@ -94,6 +107,7 @@ export class Switchyard {
   async #startListener(config: ListenerConfig, sink: OutcomeSink): Promise<void> {
     const env: CallEnvironment = {
       sink,
+      routed: (head, route) => this.#callMetrics.callStarted(head, route),
       appendForwardedFor: (config.x_forwarded_for ?? DEFAULTS.xForwardedFor) === 'append',
       maxMessageBytes:
         config.limits?.max_message_size === undefined

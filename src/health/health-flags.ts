@@ -9,6 +9,15 @@
  */
 export type HealthSource = 'active_check' | 'outlier' | 'breaker' | 'draining' | 'connect_failure';
 
+/** Every health source, in a fixed order (admin views, metrics). */
+export const HEALTH_SOURCES: readonly HealthSource[] = [
+  'active_check',
+  'outlier',
+  'breaker',
+  'draining',
+  'connect_failure',
+];
+
 export class HealthFlags {
   #flags = 0;
 

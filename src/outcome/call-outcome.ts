@@ -24,6 +24,8 @@ export interface CallOutcome {
   readonly authority: string;
   readonly grpc: boolean;
   readonly route: string | undefined;
+  /** The route was matched by gRPC `service` or `method` (its path names a configured service). */
+  readonly grpcRoute: boolean;
   readonly cluster: string | undefined;
   readonly endpoint: string | undefined;
   /** The Endpoint object of `endpoint` (the last attempt's), for sinks that keep per-endpoint state. */

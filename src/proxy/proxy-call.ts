@@ -12,7 +12,11 @@ import { ProxyError, toProxyError } from '../errors/proxy-error.js';
 import { grpcStatusFromHttpStatus, isGrpcContentType } from '../grpc/http-status-mapping.js';
 import { formatGrpcTimeout } from '../grpc/grpc-timeout.js';
 import { GrpcStatus, parseGrpcStatusHeader } from '../grpc/status.js';
-import type { DownstreamCall, DownstreamHandler } from '../listener/downstream-call.js';
+import type {
+  DownstreamCall,
+  DownstreamHandler,
+  RequestHead,
+} from '../listener/downstream-call.js';
 import type { OutcomeSink, OutcomeSource } from '../outcome/call-outcome.js';
 import type { Route } from '../router/route-table.js';
 import type { Cluster } from '../upstream/cluster.js';
@@ -30,6 +34,8 @@ import { UpstreamAttempt, type AttemptOwner } from './upstream-attempt.js';
 /** What a listener gives all its calls: where outcomes go, and its own settings. */
 export interface CallEnvironment {
   readonly sink: OutcomeSink;
+  /** Told once per call, right after routing (the route is undefined when none matched). */
+  readonly routed: (head: RequestHead, route: Route | undefined) => void;
   readonly appendForwardedFor: boolean;
   /** The listener's `limits.max_message_size`; undefined for no limit. */
   readonly maxMessageBytes: number | undefined;
@@ -121,6 +127,7 @@ export class ProxyCall implements DownstreamHandler, AttemptOwner {
   #routeCall(): Route {
     const head = this.#down.head;
     const route = this.#snapshot.routes.match(head);
+    this.#env.routed(head, route);
     if (route === undefined) {
       throw new ProxyError('no_route', `no route for ${head.path} (authority ${head.authority})`);
     }
@@ -392,6 +399,7 @@ export class ProxyCall implements DownstreamHandler, AttemptOwner {
       authority: head.authority,
       grpc: head.isGrpc,
       route: this.#route?.name,
+      grpcRoute: this.#route?.grpcOnly ?? false,
       cluster: this.#cluster?.name,
       endpoint: this.#endpoint?.address,
       endpointRef: this.#endpoint,

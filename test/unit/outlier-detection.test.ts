@@ -279,6 +279,7 @@ function outcome(fields: Partial<CallOutcome>): CallOutcome {
     authority: 'a',
     grpc: true,
     route: 'r',
+    grpcRoute: true,
     cluster: 'c',
     endpoint: '10.0.0.1:50051',
     endpointRef: undefined,

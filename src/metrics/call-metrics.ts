@@ -1,0 +1,105 @@
+/**
+ * Per-call metrics, as an OutcomeSink: every finished call's CallOutcome
+ * updates the counters and the latency histogram; `callStarted` is the one
+ * hook at accept (an outcome only exists once a call has ended). Metric
+ * names and labels: docs/metrics.md. Every label value is bounded: gRPC
+ * service and method from configured routes (GrpcMethodLabeler), status
+ * names from the gRPC code table, error codes from ERROR_TABLE, clusters and
+ * endpoints from config and discovery.
+ */
+import { Counter, Histogram, type Registry } from 'prom-client';
+import { GrpcStatus, grpcStatusName } from '../grpc/status.js';
+import type { RequestHead } from '../listener/downstream-call.js';
+import type { CallOutcome, OutcomeSink } from '../outcome/call-outcome.js';
+import type { Route } from '../router/route-table.js';
+import { GrpcMethodLabeler } from './grpc-method-labels.js';
+
+/** Handling-time buckets in seconds: 1 ms to 30 s. */
+export const HANDLING_SECONDS_BUCKETS: readonly number[] = [
+  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
+];
+
+/** The `endpoint` label of a call that never got an endpoint (no route, none available...). */
+export const NO_ENDPOINT_LABEL = 'none';
+
+type MethodLabel = 'grpc_service' | 'grpc_method';
+
+export class CallMetrics implements OutcomeSink {
+  readonly #labeler = new GrpcMethodLabeler();
+  readonly #started: Counter<MethodLabel>;
+  readonly #handled: Counter<MethodLabel | 'grpc_code'>;
+  readonly #handling: Histogram<MethodLabel>;
+  readonly #upstreamCalls: Counter<'cluster' | 'endpoint' | 'source'>;
+  readonly #attempts: Counter<'cluster'>;
+  readonly #localReplies: Counter<'error'>;
+
+  constructor(registry: Registry) {
+    const registers = [registry];
+    this.#started = new Counter({
+      name: 'grpc_server_started_total',
+      help: 'gRPC calls accepted by the proxy.',
+      labelNames: ['grpc_service', 'grpc_method'],
+      registers,
+    });
+    this.#handled = new Counter({
+      name: 'grpc_server_handled_total',
+      help: 'gRPC calls finished, by the status the client saw.',
+      labelNames: ['grpc_service', 'grpc_method', 'grpc_code'],
+      registers,
+    });
+    this.#handling = new Histogram({
+      name: 'grpc_server_handling_seconds',
+      help: 'Time from accepting a gRPC call to its end, in seconds.',
+      labelNames: ['grpc_service', 'grpc_method'],
+      buckets: [...HANDLING_SECONDS_BUCKETS],
+      registers,
+    });
+    this.#upstreamCalls = new Counter({
+      name: 'switchyard_upstream_calls_total',
+      help: 'Calls routed to a cluster, by the endpoint of their last attempt and who answered.',
+      labelNames: ['cluster', 'endpoint', 'source'],
+      registers,
+    });
+    this.#attempts = new Counter({
+      name: 'switchyard_upstream_attempts_total',
+      help: 'Upstream attempts (a transparent retry adds one), by cluster.',
+      labelNames: ['cluster'],
+      registers,
+    });
+    this.#localReplies = new Counter({
+      name: 'switchyard_local_replies_total',
+      help: 'Calls the proxy answered itself, by ProxyError code.',
+      labelNames: ['error'],
+      registers,
+    });
+  }
+
+  /** A call was accepted and goes to ProxyCall; `route` is what the snapshot's table matches. */
+  callStarted(head: RequestHead, route: Route | undefined): void {
+    if (!head.isGrpc) return;
+    this.#started.inc(this.#labeler.labels(head.path, route?.grpcOnly ?? false));
+  }
+
+  record(outcome: CallOutcome): void {
+    if (outcome.grpc) {
+      const labels = this.#labeler.labels(outcome.path, outcome.grpcRoute);
+      this.#handled.inc({ ...labels, grpc_code: grpcCodeLabel(outcome.grpcStatus) });
+      this.#handling.observe(labels, outcome.durationMs / 1000);
+    }
+    if (outcome.cluster !== undefined) {
+      this.#upstreamCalls.inc({
+        cluster: outcome.cluster,
+        endpoint: outcome.endpoint ?? NO_ENDPOINT_LABEL,
+        source: outcome.source,
+      });
+      if (outcome.attempts > 0) this.#attempts.inc({ cluster: outcome.cluster }, outcome.attempts);
+    }
+    if (outcome.source === 'local') this.#localReplies.inc({ error: outcome.error ?? 'internal' });
+  }
+}
+
+/** The status name (`OK`, `UNAVAILABLE`); a code outside the table counts as UNKNOWN. */
+export function grpcCodeLabel(status: number | undefined): string {
+  if (status === undefined || !Object.values<number>(GrpcStatus).includes(status)) return 'UNKNOWN';
+  return grpcStatusName(status);
+}
