@@ -6,53 +6,71 @@
 import { Gauge, type Registry } from 'prom-client';
 import { HEALTH_SOURCES } from '../health/health-flags.js';
 import type { Cluster } from '../upstream/cluster.js';
+import type { Endpoint } from '../upstream/endpoint.js';
+
+type EndpointLabel = 'cluster' | 'endpoint' | 'source';
+type SetGauge = (labels: Partial<Record<EndpointLabel, string>>, value: number) => void;
+
+/** A gauge refilled at each scrape by visiting every endpoint of every cluster. */
+function endpointGauge(
+  registry: Registry,
+  clusters: () => Iterable<Cluster>,
+  spec: { name: string; help: string; labelNames: EndpointLabel[] },
+  fill: (set: SetGauge, cluster: Cluster, endpoint: Endpoint) => void,
+): void {
+  new Gauge({
+    ...spec,
+    registers: [registry],
+    collect() {
+      this.reset();
+      const set: SetGauge = (labels, value) => this.set(labels, value);
+      for (const cluster of clusters())
+        for (const endpoint of cluster.endpoints) fill(set, cluster, endpoint);
+    },
+  });
+}
 
 export function registerEndpointGauges(
   registry: Registry,
   clusters: () => Iterable<Cluster>,
 ): void {
-  const registers = [registry];
-  new Gauge({
-    name: 'switchyard_endpoint_available',
-    help: 'Whether the endpoint takes new calls (1) or a health flag holds it out (0).',
-    labelNames: ['cluster', 'endpoint'],
-    registers,
-    collect() {
-      this.reset();
-      for (const cluster of clusters())
-        for (const endpoint of cluster.endpoints)
-          this.set(
-            { cluster: cluster.name, endpoint: endpoint.address },
-            endpoint.available ? 1 : 0,
-          );
+  endpointGauge(
+    registry,
+    clusters,
+    {
+      name: 'switchyard_endpoint_available',
+      help: 'Whether the endpoint takes new calls (1) or a health flag holds it out (0).',
+      labelNames: ['cluster', 'endpoint'],
     },
-  });
-  new Gauge({
-    name: 'switchyard_endpoint_health_flag',
-    help: 'Whether this health source holds the endpoint out (1) or not (0).',
-    labelNames: ['cluster', 'endpoint', 'source'],
-    registers,
-    collect() {
-      this.reset();
-      for (const cluster of clusters())
-        for (const endpoint of cluster.endpoints)
-          for (const source of HEALTH_SOURCES)
-            this.set(
-              { cluster: cluster.name, endpoint: endpoint.address, source },
-              endpoint.health.has(source) ? 1 : 0,
-            );
+    (set, cluster, endpoint) =>
+      set({ cluster: cluster.name, endpoint: endpoint.address }, endpoint.available ? 1 : 0),
+  );
+  endpointGauge(
+    registry,
+    clusters,
+    {
+      name: 'switchyard_endpoint_health_flag',
+      help: 'Whether this health source holds the endpoint out (1) or not (0).',
+      labelNames: ['cluster', 'endpoint', 'source'],
     },
-  });
-  new Gauge({
-    name: 'switchyard_endpoint_in_flight',
-    help: 'Calls with an attempt open on the endpoint.',
-    labelNames: ['cluster', 'endpoint'],
-    registers,
-    collect() {
-      this.reset();
-      for (const cluster of clusters())
-        for (const endpoint of cluster.endpoints)
-          this.set({ cluster: cluster.name, endpoint: endpoint.address }, endpoint.inFlight);
+    (set, cluster, endpoint) => {
+      for (const source of HEALTH_SOURCES) {
+        set(
+          { cluster: cluster.name, endpoint: endpoint.address, source },
+          endpoint.health.has(source) ? 1 : 0,
+        );
+      }
     },
-  });
+  );
+  endpointGauge(
+    registry,
+    clusters,
+    {
+      name: 'switchyard_endpoint_in_flight',
+      help: 'Calls with an attempt open on the endpoint.',
+      labelNames: ['cluster', 'endpoint'],
+    },
+    (set, cluster, endpoint) =>
+      set({ cluster: cluster.name, endpoint: endpoint.address }, endpoint.inFlight),
+  );
 }

@@ -25,6 +25,12 @@ const METHOD_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export class GrpcMethodLabeler {
   readonly #maxMethodsPerService: number;
   readonly #methods = new Map<string, Set<string>>();
+  /**
+   * Labels of admitted paths, so the per-call work is one map lookup (each
+   * call is labelled at accept and at finish). Bounded like the admitted
+   * names: services of configured routes × maxMethodsPerService.
+   */
+  readonly #byPath = new Map<string, GrpcMethodLabels>();
 
   constructor(maxMethodsPerService = DEFAULT_MAX_METHODS_PER_SERVICE) {
     this.#maxMethodsPerService = maxMethodsPerService;
@@ -33,6 +39,8 @@ export class GrpcMethodLabeler {
   /** `grpcRoute`: the call matched a route by `service` or `method` (Route.grpcOnly). */
   labels(path: string, grpcRoute: boolean): GrpcMethodLabels {
     if (!grpcRoute) return UNKNOWN;
+    const cached = this.#byPath.get(path);
+    if (cached !== undefined) return cached;
     // Such a route only matches `/<service>/<rest>`: the service part is the configured one.
     const slash = path.indexOf('/', 1);
     if (!path.startsWith('/') || slash < 0) return UNKNOWN;
@@ -49,6 +57,8 @@ export class GrpcMethodLabeler {
         return { grpc_service: service, grpc_method: UNKNOWN_LABEL };
       seen.add(method);
     }
-    return { grpc_service: service, grpc_method: method };
+    const labels = { grpc_service: service, grpc_method: method };
+    this.#byPath.set(path, labels);
+    return labels;
   }
 }
