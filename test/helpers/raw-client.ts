@@ -2,7 +2,11 @@
  * A gRPC call made with a raw node:http2 client: no deadline timer of its
  * own, and every header and frame flag visible to the test.
  */
-import http2, { type ClientHttp2Session, type IncomingHttpHeaders } from 'node:http2';
+import http2, {
+  type ClientHttp2Session,
+  type ClientHttp2Stream,
+  type IncomingHttpHeaders,
+} from 'node:http2';
 import type { TestContext } from './context.js';
 
 export interface RawReply {
@@ -29,6 +33,21 @@ export async function rawSession(t: TestContext, address: string): Promise<Clien
   return session;
 }
 
+/** Opens a gRPC request stream (POST, application/grpc, te: trailers); the caller sends the body. */
+export function grpcRequest(
+  session: ClientHttp2Session,
+  path: string,
+  extraHeaders: Record<string, string> = {},
+): ClientHttp2Stream {
+  return session.request({
+    ':method': 'POST',
+    ':path': path,
+    'content-type': 'application/grpc',
+    te: 'trailers',
+    ...extraHeaders,
+  });
+}
+
 /** Sends one unary-shaped gRPC request and collects the reply. */
 export function rawCall(
   session: ClientHttp2Session,
@@ -38,13 +57,7 @@ export function rawCall(
 ): Promise<RawReply> {
   const started = performance.now();
   return new Promise((resolve, reject) => {
-    const stream = session.request({
-      ':method': 'POST',
-      ':path': path,
-      'content-type': 'application/grpc',
-      te: 'trailers',
-      ...extraHeaders,
-    });
+    const stream = grpcRequest(session, path, extraHeaders);
     let headers: IncomingHttpHeaders = {};
     let trailersOnly = false;
     let trailers: IncomingHttpHeaders | undefined;

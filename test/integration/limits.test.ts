@@ -12,7 +12,7 @@ import { serviceError } from '../helpers/echo-client.js';
 import { proxiedEcho } from '../helpers/harness.js';
 import { proxyConfig, startProxy } from '../helpers/proxy.js';
 import { grpcMessage, startRawBackend, type RawStream } from '../helpers/raw-backend.js';
-import { rawSession } from '../helpers/raw-client.js';
+import { grpcRequest, rawSession } from '../helpers/raw-client.js';
 
 const PATH = '/switchyard.test.Echo/ServerStream';
 
@@ -98,12 +98,7 @@ void t.test('a client that stops reading stalls the backend (bounded buffering)'
   });
   const { address } = await startProxy(t, proxyConfig([backend.address]));
   const session = await rawSession(t, address);
-  const stream = session.request({
-    ':method': 'POST',
-    ':path': PATH,
-    'content-type': 'application/grpc',
-    te: 'trailers',
-  });
+  const stream = grpcRequest(session, PATH);
   stream.on('error', () => undefined);
   stream.end(grpcMessage(Buffer.alloc(0)));
   stream.pause(); // never read
@@ -125,12 +120,7 @@ void t.test('a backend that stops reading stalls the client (bounded buffering)'
   });
   const { address } = await startProxy(t, proxyConfig([backend.address]));
   const session = await rawSession(t, address);
-  const stream = session.request({
-    ':method': 'POST',
-    ':path': '/switchyard.test.Echo/ClientStream',
-    'content-type': 'application/grpc',
-    te: 'trailers',
-  });
+  const stream = grpcRequest(session, '/switchyard.test.Echo/ClientStream');
   stream.on('error', () => undefined);
   let written = 0;
   writeUntilBlocked(stream, (bytes) => (written += bytes));

@@ -10,7 +10,7 @@ import { nextReply, serviceError } from '../helpers/echo-client.js';
 import { proxiedEcho } from '../helpers/harness.js';
 import { proxyConfig, startProxy } from '../helpers/proxy.js';
 import { grpcMessage, startRawBackend, type RawStream } from '../helpers/raw-backend.js';
-import { rawCall, rawSession } from '../helpers/raw-client.js';
+import { grpcRequest, rawCall, rawSession } from '../helpers/raw-client.js';
 
 const PATH = '/switchyard.test.Echo/Unary';
 
@@ -89,12 +89,7 @@ void t.test('RST_STREAM(NO_ERROR) after a complete reply is not an error', async
   });
   const { address } = await startProxy(t, proxyConfig([backend.address]));
   const session = await rawSession(t, address);
-  const stream = session.request({
-    ':method': 'POST',
-    ':path': PATH,
-    'content-type': 'application/grpc',
-    te: 'trailers',
-  });
+  const stream = grpcRequest(session, PATH);
   stream.write(grpcMessage(Buffer.from('still sending')));
   const trailers = await new Promise<http2.IncomingHttpHeaders>((resolve, reject) => {
     stream.on('trailers', resolve);
