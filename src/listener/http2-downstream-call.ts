@@ -1,5 +1,6 @@
 /** `DownstreamCall` over a node:http2 server stream (the stream API, not compat). */
 import http2, {
+  type Http2Session,
   type IncomingHttpHeaders,
   type OutgoingHttpHeaders,
   type ServerHttp2Stream,
@@ -31,7 +32,7 @@ export class Http2DownstreamCall implements DownstreamCall {
       headers,
       isGrpc: isGrpcContentType(contentType),
       endStream: (flags & NGHTTP2_FLAG_END_STREAM) !== 0,
-      remoteAddress: stream.session?.socket.remoteAddress ?? '',
+      remoteAddress: clientAddress(stream),
       listener,
     };
   }
@@ -113,4 +114,21 @@ export class Http2DownstreamCall implements DownstreamCall {
   #gone(): boolean {
     return this.#stream.closed || this.#stream.destroyed;
   }
+}
+
+/**
+ * The client's address, read once per connection: `session.socket` is a
+ * guarding Proxy, and every call on the connection shares the answer.
+ */
+const addresses = new WeakMap<Http2Session, string>();
+
+function clientAddress(stream: ServerHttp2Stream): string {
+  const session = stream.session;
+  if (session === undefined) return '';
+  let address = addresses.get(session);
+  if (address === undefined) {
+    address = session.socket.remoteAddress ?? '';
+    addresses.set(session, address);
+  }
+  return address;
 }
