@@ -17,6 +17,7 @@ import { silentLogger, type Logger } from '../log/logger.js';
 import type { OutcomeSink } from '../outcome/call-outcome.js';
 import { OutcomeSinks } from '../outcome/outcome-sinks.js';
 import { CallMetrics } from '../metrics/call-metrics.js';
+import { registerClusterLimitMetrics } from '../metrics/cluster-limit-metrics.js';
 import { registerEndpointGauges } from '../metrics/endpoint-gauges.js';
 import { createMetricsRegistry } from '../metrics/metrics-registry.js';
 import { ProxyCall, type CallEnvironment } from '../proxy/proxy-call.js';
@@ -58,6 +59,7 @@ export class Switchyard {
       resolver === undefined ? {} : { resolver },
     );
     registerEndpointGauges(this.#metricsRegistry, () => this.#snapshot.clusters.values());
+    registerClusterLimitMetrics(this.#metricsRegistry, () => this.#snapshot.clusters.values());
   }
 
   /** Binds every listener (and the admin endpoint); rejects if any cannot bind. */

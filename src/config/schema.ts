@@ -15,6 +15,16 @@ export const DEFAULTS = {
   connectTimeout: '5s',
   xForwardedFor: 'append',
   maxRequests: 1024,
+  maxPending: 1024,
+  maxConnections: 1024,
+  retryBudgetPercent: 20,
+  minRetryConcurrency: 3,
+  retryOn: ['unavailable'],
+  maxAttempts: 3,
+  retryBackoffBase: '25ms',
+  retryBackoffMax: '250ms',
+  retryBufferLimit: '64KiB',
+  retryHold: '100ms',
   maxConcurrentStreams: 1000,
   maxHeaderListSize: '16KiB',
   endpointWeight: 1,
@@ -192,6 +202,93 @@ export const WeightedClusterSchema = Type.Object(
   strict,
 );
 
+/** gRPC status names in config spelling (`data-loss`), OK excluded. */
+const GRPC_FAILURE_CODE_NAMES = [
+  'cancelled',
+  'unknown',
+  'invalid-argument',
+  'deadline-exceeded',
+  'not-found',
+  'already-exists',
+  'permission-denied',
+  'resource-exhausted',
+  'failed-precondition',
+  'aborted',
+  'out-of-range',
+  'unimplemented',
+  'internal',
+  'unavailable',
+  'data-loss',
+  'unauthenticated',
+] as const;
+
+/** What a retry policy retries on: gRPC status names, and failures of the upstream stream. */
+const RETRY_CONDITIONS = [
+  ...GRPC_FAILURE_CODE_NAMES,
+  'reset',
+  'connect-failure',
+  'refused-stream',
+] as const;
+
+export const RetryPolicySchema = Type.Object(
+  {
+    retry_on: Type.Optional(
+      Type.Array(Type.Union(RETRY_CONDITIONS.map((name) => Type.Literal(name))), {
+        uniqueItems: true,
+        minItems: 1,
+        default: [...DEFAULTS.retryOn],
+        description:
+          'gRPC statuses (config spelling) from a trailers-only reply or from trailers before any response message, and upstream failures: reset (stream reset or connection lost), connect-failure, refused-stream. A listed status also matches the proxy’s own upstream failures with that status (unavailable matches a lost connection).',
+      }),
+    ),
+    max_attempts: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 5,
+        default: DEFAULTS.maxAttempts,
+        description: 'Attempts including the first (gRFC A6 caps it at 5).',
+      }),
+    ),
+    per_try_timeout: Type.Optional(
+      Duration(
+        'Longest one attempt may wait before the call is committed; then it is cancelled and retried. The call’s deadline still bounds all attempts. Default: none.',
+      ),
+    ),
+    backoff: Type.Optional(
+      Type.Object(
+        {
+          base: Type.Optional(
+            Duration('First retry’s back-off ceiling.', DEFAULTS.retryBackoffBase),
+          ),
+          max: Type.Optional(Duration('Largest back-off ceiling.', DEFAULTS.retryBackoffMax)),
+        },
+        {
+          ...strict,
+          description:
+            'Full jitter: retry n waits random(0, min(base × 2^(n-1), max)). A valid grpc-retry-pushback-ms from the backend replaces it.',
+        },
+      ),
+    ),
+    buffer_limit: Type.Optional(
+      ByteSize(
+        'Request bytes kept for replay; a call whose request outgrows it is committed and not retried.',
+        DEFAULTS.retryBufferLimit,
+      ),
+    ),
+    hold: Type.Optional(
+      Duration(
+        'Longest the proxy holds the backend’s response headers while a retry is still possible (the first response message or this, whichever comes first, commits the call).',
+        DEFAULTS.retryHold,
+      ),
+    ),
+  },
+  {
+    ...strict,
+    description:
+      'Retries a failed call to another endpoint until it is committed (response message forwarded, request beyond buffer_limit, or hold passed).',
+  },
+);
+
 export const RouteSchema = Type.Object(
   {
     name: Name,
@@ -210,6 +307,7 @@ export const RouteSchema = Type.Object(
         'Longest a call on this route may take, retries included; the earlier of this and the client’s grpc-timeout applies. Default: none, so long streams live until they end.',
       ),
     ),
+    retry: Type.Optional(RetryPolicySchema),
   },
   strict,
 );
@@ -268,29 +366,62 @@ export const CircuitBreakerSchema = Type.Object(
         description: 'Calls in flight to the cluster at once; beyond it calls fail UNAVAILABLE.',
       }),
     ),
+    max_pending: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        default: DEFAULTS.maxPending,
+        description:
+          'Calls waiting for an upstream connection to be established; beyond it calls fail UNAVAILABLE.',
+      }),
+    ),
+    max_connections: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        default: DEFAULTS.maxConnections,
+        description:
+          'Upstream HTTP/2 connections of the cluster, all endpoints together. At the cap calls share the open connections; a call to an endpoint with none fails UNAVAILABLE.',
+      }),
+    ),
+    max_retries: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        description:
+          'Retries in flight at once in the cluster (a fixed cap; the stricter of this and retry_budget applies). Default: only the retry budget limits them.',
+      }),
+    ),
   },
-  strict,
+  {
+    ...strict,
+    description:
+      'Cluster-wide limits (Envoy’s circuit-breaker counters). A call past one fails at once with UNAVAILABLE naming the limit and is not retried.',
+  },
 );
 
-/** gRPC status names in config spelling (`data-loss`), OK excluded. */
-const GRPC_FAILURE_CODE_NAMES = [
-  'cancelled',
-  'unknown',
-  'invalid-argument',
-  'deadline-exceeded',
-  'not-found',
-  'already-exists',
-  'permission-denied',
-  'resource-exhausted',
-  'failed-precondition',
-  'aborted',
-  'out-of-range',
-  'unimplemented',
-  'internal',
-  'unavailable',
-  'data-loss',
-  'unauthenticated',
-] as const;
+export const RetryBudgetSchema = Type.Object(
+  {
+    budget_percent: Type.Optional(
+      Type.Number({
+        minimum: 0,
+        maximum: 100,
+        default: DEFAULTS.retryBudgetPercent,
+        description:
+          'Retries in flight may not exceed this percent of the cluster’s active calls (100 lets every call retry).',
+      }),
+    ),
+    min_retry_concurrency: Type.Optional(
+      Type.Integer({
+        minimum: 0,
+        default: DEFAULTS.minRetryConcurrency,
+        description: 'Retries always allowed in flight, whatever the percentage gives.',
+      }),
+    ),
+  },
+  {
+    ...strict,
+    description:
+      'Caps retries in flight so that an outage cannot multiply load. On by default (20%, at least 3).',
+  },
+);
 
 export const OutlierDetectionSchema = Type.Object(
   {
@@ -512,6 +643,7 @@ export const ClusterSchema = Type.Object(
       Duration('Longest wait for a TCP connection to an endpoint.', DEFAULTS.connectTimeout),
     ),
     circuit_breaker: Type.Optional(CircuitBreakerSchema),
+    retry_budget: Type.Optional(RetryBudgetSchema),
     outlier_detection: Type.Optional(OutlierDetectionSchema),
     idle_timeout: Type.Optional(
       Duration(
@@ -569,3 +701,6 @@ export type EndpointConfig = Static<typeof EndpointSchema>;
 export type DnsEndpointConfig = Static<typeof DnsEndpointSchema>;
 export type HealthCheckConfig = Static<typeof HealthCheckSchema>;
 export type OutlierDetectionConfig = Static<typeof OutlierDetectionSchema>;
+export type RetryPolicyConfig = Static<typeof RetryPolicySchema>;
+export type RetryBudgetConfig = Static<typeof RetryBudgetSchema>;
+export type CircuitBreakerConfig = Static<typeof CircuitBreakerSchema>;

@@ -20,7 +20,7 @@ export const ERROR_TABLE = {
   bad_request: { grpcStatus: GrpcStatus.INTERNAL, httpStatus: 400 },
   /** The cluster has no endpoint that can take the call. */
   no_healthy_endpoint: { grpcStatus: GrpcStatus.UNAVAILABLE, httpStatus: 503 },
-  /** The cluster's circuit breaker refused the call (max_requests reached). */
+  /** A cluster limit refused the call (circuit_breaker max_requests, max_pending, max_connections). */
   cluster_overloaded: { grpcStatus: GrpcStatus.UNAVAILABLE, httpStatus: 503 },
   /** TCP/HTTP2 connection to the endpoint could not be made. */
   upstream_connect_failed: { grpcStatus: GrpcStatus.UNAVAILABLE, httpStatus: 503 },
@@ -28,6 +28,8 @@ export const ERROR_TABLE = {
   upstream_connection_lost: { grpcStatus: GrpcStatus.UNAVAILABLE, httpStatus: 502 },
   /** The endpoint refused the stream (REFUSED_STREAM): it never saw the call. */
   upstream_refused_stream: { grpcStatus: GrpcStatus.UNAVAILABLE, httpStatus: 503 },
+  /** The attempt got no committed reply within the retry policy's per_try_timeout. */
+  upstream_timeout: { grpcStatus: GrpcStatus.DEADLINE_EXCEEDED, httpStatus: 504 },
   /** The endpoint reset the stream with CANCEL. */
   upstream_cancelled: { grpcStatus: GrpcStatus.CANCELLED, httpStatus: 502 },
   /** The endpoint reset the stream with ENHANCE_YOUR_CALM. */

@@ -71,6 +71,14 @@ export class OutlierDetector implements OutcomeSink {
     if (this.#closed || endpoint === undefined || outcome.cluster === undefined) return;
     const tracked = this.#clusters.get(outcome.cluster);
     if (tracked === undefined) return;
+    // Every attempt given up for a retry says something about its endpoint too.
+    for (const attempt of outcome.earlierAttempts) {
+      this.recordVerdict(
+        tracked.cluster.name,
+        attempt.endpointRef,
+        outlierVerdict(attempt, tracked.settings.failureCodes),
+      );
+    }
     this.recordVerdict(
       tracked.cluster.name,
       endpoint,

@@ -1,6 +1,7 @@
 /**
- * What one finished call says about the endpoint it ran on, for outlier
- * detection: a failure, a success, or nothing (`neutral`).
+ * What one finished call (or one attempt given up for a retry) says about
+ * the endpoint it ran on, for outlier detection: a failure, a success, or
+ * nothing (`neutral`).
  *
  * - The status is the one the client saw (trailers-only headers, trailers, or
  *   the proxy's own error): a failure iff it is one of the failure codes. An
@@ -16,7 +17,7 @@ import type { CallOutcome } from '../outcome/call-outcome.js';
 export type OutlierVerdict = 'success' | 'failure' | 'neutral';
 
 export function outlierVerdict(
-  outcome: CallOutcome,
+  outcome: Pick<CallOutcome, 'source' | 'error' | 'grpcStatus' | 'httpStatus'>,
   failureCodes: ReadonlySet<number>,
 ): OutlierVerdict {
   switch (outcome.source) {

@@ -26,6 +26,18 @@ export class AccessLog implements OutcomeSink {
         bytes_in: o.bytesIn,
         bytes_out: o.bytesOut,
         attempts: o.attempts,
+        retries: o.retries,
+        ...(o.earlierAttempts.length === 0
+          ? {}
+          : {
+              earlier_attempts: o.earlierAttempts.map((a) => ({
+                endpoint: a.endpoint,
+                grpc_status: a.grpcStatus,
+                error: a.error,
+                duration_ms: Math.round(a.durationMs * 1000) / 1000,
+                then: a.then,
+              })),
+            }),
       },
       'call',
     );

@@ -31,6 +31,8 @@ export class CallMetrics implements OutcomeSink {
   readonly #handling: Histogram<MethodLabel>;
   readonly #upstreamCalls: Counter<'cluster' | 'endpoint' | 'source'>;
   readonly #attempts: Counter<'cluster'>;
+  readonly #retries: Counter<'cluster'>;
+  readonly #attemptsGivenUp: Counter<'cluster' | 'endpoint' | 'then'>;
   readonly #localReplies: Counter<'error'>;
 
   constructor(registry: Registry) {
@@ -62,8 +64,20 @@ export class CallMetrics implements OutcomeSink {
     });
     this.#attempts = new Counter({
       name: 'switchyard_upstream_attempts_total',
-      help: 'Upstream attempts (a transparent retry adds one), by cluster.',
+      help: 'Upstream attempts (every retry and transparent retry adds one), by cluster.',
       labelNames: ['cluster'],
+      registers,
+    });
+    this.#retries = new Counter({
+      name: 'switchyard_upstream_retries_total',
+      help: 'Retries made under a route retry policy (transparent retries not counted), by cluster.',
+      labelNames: ['cluster'],
+      registers,
+    });
+    this.#attemptsGivenUp = new Counter({
+      name: 'switchyard_upstream_attempts_retried_total',
+      help: 'Attempts that failed and were given up for another attempt, by endpoint and how the call went on (retry or transparent).',
+      labelNames: ['cluster', 'endpoint', 'then'],
       registers,
     });
     this.#localReplies = new Counter({
@@ -92,7 +106,12 @@ export class CallMetrics implements OutcomeSink {
         endpoint: outcome.endpoint ?? NO_ENDPOINT_LABEL,
         source: outcome.source,
       });
-      if (outcome.attempts > 0) this.#attempts.inc({ cluster: outcome.cluster }, outcome.attempts);
+      const cluster = outcome.cluster;
+      if (outcome.attempts > 0) this.#attempts.inc({ cluster }, outcome.attempts);
+      if (outcome.retries > 0) this.#retries.inc({ cluster }, outcome.retries);
+      for (const attempt of outcome.earlierAttempts) {
+        this.#attemptsGivenUp.inc({ cluster, endpoint: attempt.endpoint, then: attempt.then });
+      }
     }
     if (outcome.source === 'local') this.#localReplies.inc({ error: outcome.error ?? 'internal' });
   }

@@ -6,6 +6,7 @@
  * own error.
  */
 import type { ProxyErrorCode } from '../errors/proxy-error.js';
+import type { AttemptRecord } from './attempt-record.js';
 import type { Endpoint } from '../upstream/endpoint.js';
 
 export type OutcomeSource =
@@ -40,7 +41,12 @@ export interface CallOutcome {
   readonly durationMs: number;
   readonly bytesIn: number;
   readonly bytesOut: number;
+  /** Attempts made, transparent retries included (0 when no endpoint was tried). */
   readonly attempts: number;
+  /** Retries the route's retry policy made (transparent retries not counted). */
+  readonly retries: number;
+  /** The attempts given up before the last, oldest first. */
+  readonly earlierAttempts: readonly AttemptRecord[];
 }
 
 /** Something that learns from each finished call. */

@@ -5,6 +5,13 @@
  * either hands on to the next or ends the call with a ProxyError, which
  * becomes a local reply (`sendLocalReply`). The outcome is classified once,
  * when the client side closes, and given to every sink.
+ *
+ * Forward may take several attempts, one at a time. Until the call is
+ * *committed* (a response message or its trailers forwarded, the request
+ * beyond the replay buffer, or the route's retry `hold` passed) a failed
+ * attempt can be retried: transparently when the backend never saw it
+ * (gRFC A6), or under the route's retry policy. While a retry is possible
+ * the response headers are held rather than forwarded (docs/retries.md).
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http2';
@@ -27,6 +34,9 @@ import type { Snapshot } from './snapshot.js';
 import { downstreamHeaders, upstreamRequestHeaders } from './header-rewrite.js';
 import { callTimeoutMs, deadlineExceeded } from './call-timeout.js';
 import { MessageSizeGuard } from '../grpc/message-size-guard.js';
+import { parsePushback, type Pushback } from '../grpc/retry-pushback.js';
+import type { AttemptRecord } from '../outcome/attempt-record.js';
+import { CallRetries } from '../retry/call-retries.js';
 import { sendLocalReply } from './local-reply.js';
 import { ReplayBuffer } from './replay-buffer.js';
 import { UpstreamAttempt, type AttemptOwner } from './upstream-attempt.js';
@@ -49,6 +59,20 @@ export interface CallEnvironment {
 const TRANSPARENT_RETRY_BUFFER = 64 * 1024;
 /** Endpoints tried for one call whose connections fail, at most. */
 const MAX_CONNECT_ATTEMPTS = 3;
+/** Balancer picks a retry makes to find an endpoint the call has not tried. */
+const RETRY_PICKS = 3;
+
+/** A failed attempt as the call may still have to forward it, should no retry follow. */
+type AttemptFailure =
+  | {
+      readonly kind: 'reply';
+      readonly grpcStatus: number;
+      readonly headers: IncomingHttpHeaders;
+      readonly trailers: IncomingHttpHeaders | undefined;
+    }
+  | { readonly kind: 'error'; readonly error: ProxyError };
+
+const NO_PUSHBACK: Pushback = { kind: 'none' };
 
 export class ProxyCall implements DownstreamHandler, AttemptOwner {
   readonly #down: DownstreamCall;
@@ -58,17 +82,29 @@ export class ProxyCall implements DownstreamHandler, AttemptOwner {
   readonly #requestId: string;
   #route: Route | undefined;
   #cluster: Cluster | undefined;
+  /** The route's retry policy at work for this call; undefined without one. */
+  #retries: CallRetries | undefined;
   #endpoint: Endpoint | undefined;
   /** The endpoint whose in-flight count the current attempt holds (ended in `#finish`). */
   #inFlightOn: Endpoint | undefined;
   #up: UpstreamCall | undefined;
   #attempt: UpstreamAttempt | undefined;
+  #attemptStartedAt = 0;
   #attempts = 0;
+  readonly #earlierAttempts: AttemptRecord[] = [];
   #connectFailures = 0;
   #refusedRetried = false;
-  /** Response headers arrived: the call is committed to this attempt. */
+  /** No retry any more: the call's reply is the current attempt's. */
   #committed = false;
-  readonly #replay = new ReplayBuffer(TRANSPARENT_RETRY_BUFFER);
+  /** Response headers of the current attempt, held while a retry is possible. */
+  #heldHeaders: IncomingHttpHeaders | undefined;
+  #holdTimer: NodeJS.Timeout | undefined;
+  #perTryTimer: NodeJS.Timeout | undefined;
+  /** Waiting out a retry's back-off: no attempt is open. */
+  #backoffTimer: NodeJS.Timeout | undefined;
+  /** The attempt given up last, forwarded as it came if its retry cannot run. */
+  #lastFailure: AttemptFailure | undefined;
+  #replay = new ReplayBuffer(TRANSPARENT_RETRY_BUFFER);
   /** Set only when the listener limits message size (parsing costs CPU). */
   readonly #requestGuard: MessageSizeGuard | undefined;
   readonly #responseGuard: MessageSizeGuard | undefined;
@@ -113,6 +149,14 @@ export class ProxyCall implements DownstreamHandler, AttemptOwner {
         );
       }
       this.#cluster = cluster;
+      if (route.retry !== undefined) {
+        const limits = cluster.limits;
+        this.#retries = new CallRetries(route.retry, {
+          budget: limits.retries,
+          activeCalls: () => limits.requests.inFlight,
+        });
+        this.#replay = new ReplayBuffer(route.retry.bufferLimit);
+      }
       this.#startDeadline(route);
       const endpoint = this.#pick(cluster);
       this.#admit(cluster);
@@ -163,11 +207,8 @@ export class ProxyCall implements DownstreamHandler, AttemptOwner {
   }
 
   #admit(cluster: Cluster): void {
-    if (!cluster.limit.tryAcquire()) {
-      throw new ProxyError(
-        'cluster_overloaded',
-        `cluster ${cluster.name} is at its limit of ${cluster.limit.max} calls in flight`,
-      );
+    if (!cluster.limits.requests.tryAcquire()) {
+      throw cluster.limits.overflowError('max_requests');
     }
     this.#admitted = true;
   }
@@ -175,16 +216,15 @@ export class ProxyCall implements DownstreamHandler, AttemptOwner {
   /**
    * Opens an attempt on `endpoint` and replays what the client sent so far.
    * A failure to even open it (endpoint in reconnect back-off, session
-   * gone) goes the same way as a failure reported later.
+   * gone, a cluster limit) goes the same way as a failure reported later.
    */
   #forward(cluster: Cluster, endpoint: Endpoint): void {
-    // Each attempt counts on its endpoint's in-flight calls exactly once: the
-    // previous attempt (given up for this one) ends, this one starts.
-    this.#inFlightOn?.attemptAbandoned();
+    // Each attempt counts on its endpoint's in-flight calls exactly once.
     endpoint.callStarted();
     this.#inFlightOn = endpoint;
     this.#endpoint = endpoint;
     this.#attempts++;
+    this.#attemptStartedAt = performance.now();
     const attempt = new UpstreamAttempt(this);
     this.#attempt = attempt;
     try {
@@ -194,6 +234,7 @@ export class ProxyCall implements DownstreamHandler, AttemptOwner {
       this.onUpstreamError(toProxyError(error));
       return;
     }
+    this.#armPerTryTimeout(attempt, endpoint);
     if (this.#attempts > 1) this.#replayRequest();
   }
 
@@ -207,7 +248,16 @@ export class ProxyCall implements DownstreamHandler, AttemptOwner {
     if (this.#deadline !== undefined) {
       headers['grpc-timeout'] = formatGrpcTimeout(this.#deadline - performance.now());
     }
-    return new Http2UpstreamCall(endpoint.pool.acquire(), headers, head.endStream, attempt);
+    const retries = this.#retries?.retries ?? 0;
+    if (retries > 0) headers['grpc-previous-rpc-attempts'] = String(retries);
+    const session = endpoint.pool.acquire();
+    // A call whose session is still connecting is pending (circuit_breaker.max_pending).
+    const pending = session.ready ? undefined : cluster.limits.pending;
+    if (pending !== undefined && !pending.tryAcquire()) {
+      throw cluster.limits.overflowError('max_pending');
+    }
+    const onSent = pending === undefined ? undefined : () => pending.release();
+    return new Http2UpstreamCall(session, headers, head.endStream, attempt, onSent);
   }
 
   #replayRequest(): void {
@@ -219,17 +269,40 @@ export class ProxyCall implements DownstreamHandler, AttemptOwner {
     this.#down.resumeRequest();
   }
 
+  /** Until the call commits, an attempt gets `per_try_timeout` to answer; then it is retried. */
+  #armPerTryTimeout(attempt: UpstreamAttempt, endpoint: Endpoint): void {
+    const timeoutMs = this.#retries?.policy.perTryTimeoutMs;
+    if (timeoutMs === undefined || this.#committed) return;
+    this.#perTryTimer = setTimeout(() => {
+      this.#perTryTimer = undefined;
+      if (this.#attempt !== attempt || this.#committed) return;
+      this.#up?.cancel();
+      this.onUpstreamError(
+        new ProxyError(
+          'upstream_timeout',
+          `upstream ${endpoint.address} did not reply within per_try_timeout ${timeoutMs}ms`,
+        ),
+      );
+    }, timeoutMs);
+  }
+
+  // ── retries ────────────────────────────────────────────────────────────
+
+  /** Whether the call can still go to another attempt at all. */
+  #replayable(): boolean {
+    return !this.#committed && this.#error === undefined && !this.#finished && this.#replay.intact;
+  }
+
   /**
    * gRFC A6 transparent retry: a call the backend never saw is replayed,
    * without counting as a retry attempt. A connect failure tries other
    * endpoints (the failed one is held out by its pool's back-off), a refused
-   * stream is retried once. Never after response headers, never when the
+   * stream is retried once. Never after the call committed, never when the
    * request outgrew the replay buffer, never past the deadline.
    */
   #retryTransparently(error: ProxyError): boolean {
     const cluster = this.#cluster;
-    if (cluster === undefined || this.#committed || this.#error !== undefined) return false;
-    if (this.#finished || this.#replay.chunks === undefined) return false;
+    if (cluster === undefined || !this.#replayable()) return false;
     if (error.code === 'upstream_connect_failed') {
       if (++this.#connectFailures >= MAX_CONNECT_ATTEMPTS) return false;
     } else if (error.code === 'upstream_refused_stream') {
@@ -240,8 +313,151 @@ export class ProxyCall implements DownstreamHandler, AttemptOwner {
     }
     const endpoint = cluster.balancer.pick({ headers: this.#down.head.headers });
     if (endpoint === undefined) return false;
+    this.#giveUpAttempt({ kind: 'error', error }, 'transparent');
     this.#forward(cluster, endpoint);
     return true;
+  }
+
+  /** A reply with a non-OK status before commit: retried when the policy and pushback allow. */
+  #retryAfterReply(
+    grpcStatus: number,
+    headers: IncomingHttpHeaders,
+    trailers: IncomingHttpHeaders | undefined,
+  ): boolean {
+    if (grpcStatus === GrpcStatus.OK || this.#retries?.policy.retriesStatus(grpcStatus) !== true) {
+      return false;
+    }
+    const pushback = parsePushback((trailers ?? headers)['grpc-retry-pushback-ms']);
+    return this.#retry({ kind: 'reply', grpcStatus, headers, trailers }, pushback);
+  }
+
+  #retryAfterError(error: ProxyError): boolean {
+    if (this.#retries?.policy.retriesError(error) !== true) return false;
+    return this.#retry({ kind: 'error', error }, NO_PUSHBACK);
+  }
+
+  /** Gives up the current attempt and starts another after the back-off, when one may run. */
+  #retry(failure: AttemptFailure, pushback: Pushback): boolean {
+    const retries = this.#retries;
+    if (retries === undefined || !this.#replayable()) return false;
+    const decision = retries.next(pushback, performance.now(), this.#deadline);
+    if (typeof decision !== 'number') return false;
+    this.#giveUpAttempt(failure, 'retry');
+    this.#backoffTimer = setTimeout(() => this.#startRetry(), decision);
+    return true;
+  }
+
+  #startRetry(): void {
+    this.#backoffTimer = undefined;
+    const cluster = this.#cluster;
+    if (cluster === undefined || this.#error !== undefined || this.#finished) return;
+    const endpoint = this.#pickForRetry(cluster);
+    if (endpoint === undefined) this.#forwardLastFailure();
+    else this.#forward(cluster, endpoint);
+  }
+
+  /** A retry goes to an endpoint the call has not tried yet, when the balancer offers one. */
+  #pickForRetry(cluster: Cluster): Endpoint | undefined {
+    const tried = new Set(this.#earlierAttempts.map((a) => a.endpointRef));
+    let endpoint: Endpoint | undefined;
+    for (let pick = 0; pick < RETRY_PICKS; pick++) {
+      endpoint = cluster.balancer.pick({ headers: this.#down.head.headers });
+      if (endpoint === undefined || !tried.has(endpoint)) break;
+    }
+    return endpoint;
+  }
+
+  /** Ends the current attempt (cancelled if still open) and records how it failed. */
+  #giveUpAttempt(failure: AttemptFailure, then: AttemptRecord['then']): void {
+    this.#clearAttemptTimers();
+    this.#heldHeaders = undefined;
+    this.#up?.cancel();
+    this.#up = undefined;
+    this.#attempt = undefined;
+    this.#trailers = undefined;
+    const endpoint = this.#inFlightOn;
+    this.#inFlightOn = undefined;
+    if (endpoint !== undefined) {
+      endpoint.attemptAbandoned();
+      this.#earlierAttempts.push(attemptRecord(endpoint, failure, this.#attemptStartedAt, then));
+    }
+    this.#lastFailure = failure;
+  }
+
+  /** The retry cannot run after all: the client gets the last attempt's failure, as it came. */
+  #forwardLastFailure(): void {
+    const failure = this.#lastFailure;
+    // Its record becomes the call's own outcome again.
+    this.#earlierAttempts.pop();
+    this.#committed = true;
+    this.#retries?.release();
+    if (failure === undefined || failure.kind === 'error') {
+      this.#fail(failure?.error ?? new ProxyError('internal', 'retry lost its failure'));
+      return;
+    }
+    this.#httpStatus = 200;
+    this.#grpcStatus = failure.grpcStatus;
+    if (failure.trailers === undefined) {
+      this.#down.respondAndEnd(downstreamHeaders(failure.headers));
+      return;
+    }
+    this.#down.respond(downstreamHeaders(failure.headers));
+    this.#down.end(downstreamHeaders(failure.trailers));
+  }
+
+  /**
+   * No retry any more: forwards held response headers, frees the replay
+   * buffer and the retry slot, stops the per-try timeout.
+   */
+  #commit(): void {
+    if (this.#committed) return;
+    this.#committed = true;
+    this.#clearAttemptTimers();
+    this.#retries?.release();
+    this.#replay.drop();
+    const held = this.#heldHeaders;
+    this.#heldHeaders = undefined;
+    if (held !== undefined && this.#error === undefined && !this.#finished) {
+      this.#down.respond(downstreamHeaders(held));
+    }
+  }
+
+  /** Holds response headers for at most `hold` while a retry may still follow; else forwards them. */
+  #holdOrForward(headers: IncomingHttpHeaders): void {
+    const retries = this.#retries;
+    if (
+      retries === undefined ||
+      !this.#replayable() ||
+      !retries.possible(performance.now(), this.#deadline)
+    ) {
+      this.#commit();
+      this.#down.respond(downstreamHeaders(headers));
+      return;
+    }
+    this.#heldHeaders = headers;
+    this.#holdTimer = setTimeout(() => {
+      this.#holdTimer = undefined;
+      this.#commit();
+    }, retries.policy.holdMs);
+  }
+
+  /** The request outgrew the replay buffer: no retry can replay it now. */
+  #replayLost(): void {
+    if (this.#committed) return;
+    if (this.#backoffTimer === undefined) {
+      this.#commit();
+      return;
+    }
+    clearTimeout(this.#backoffTimer);
+    this.#backoffTimer = undefined;
+    this.#forwardLastFailure();
+  }
+
+  #clearAttemptTimers(): void {
+    clearTimeout(this.#holdTimer);
+    clearTimeout(this.#perTryTimer);
+    this.#holdTimer = undefined;
+    this.#perTryTimer = undefined;
   }
 
   get currentAttempt(): UpstreamAttempt | undefined {
@@ -255,7 +471,10 @@ export class ProxyCall implements DownstreamHandler, AttemptOwner {
     if (this.#requestGuard !== undefined && this.#tooLarge(this.#requestGuard, chunk, 'request')) {
       return;
     }
-    if (!this.#committed) this.#replay.append(chunk);
+    if (!this.#committed) {
+      this.#replay.append(chunk);
+      if (!this.#replay.intact) this.#replayLost();
+    }
     const up = this.#up;
     if (up !== undefined && !up.write(chunk)) this.#down.pauseRequest();
   }
@@ -281,26 +500,29 @@ export class ProxyCall implements DownstreamHandler, AttemptOwner {
   // ── backend side events ────────────────────────────────────────────────
 
   onResponse(headers: IncomingHttpHeaders, endStream: boolean): void {
-    this.#committed = true;
     // node:http2 gives :status as a number although the type says string.
     const status = Number(headers[':status']);
     if (this.#down.head.isGrpc && (status !== 200 || !isGrpcContentType(headers['content-type']))) {
       this.#up?.cancel();
-      this.#fail(nonGrpcReply(status, headers['content-type'], this.#endpoint?.address ?? ''));
+      this.onUpstreamError(
+        nonGrpcReply(status, headers['content-type'], this.#endpoint?.address ?? ''),
+      );
       return;
     }
     this.#httpStatus = status;
-    if (endStream) {
-      const grpcStatus = grpcStatusOf(headers);
-      if (grpcStatus === undefined && this.#down.head.isGrpc) {
-        this.#fail(missingStatus(this.#endpoint?.address ?? ''));
-        return;
-      }
-      this.#grpcStatus = grpcStatus;
-      this.#down.respondAndEnd(downstreamHeaders(headers));
-    } else {
-      this.#down.respond(downstreamHeaders(headers));
+    if (!endStream) {
+      this.#holdOrForward(headers);
+      return;
     }
+    const grpcStatus = grpcStatusOf(headers);
+    if (grpcStatus === undefined && this.#down.head.isGrpc) {
+      this.onUpstreamError(missingStatus(this.#endpoint?.address ?? ''));
+      return;
+    }
+    if (grpcStatus !== undefined && this.#retryAfterReply(grpcStatus, headers, undefined)) return;
+    this.#commit();
+    this.#grpcStatus = grpcStatus;
+    this.#down.respondAndEnd(downstreamHeaders(headers));
   }
 
   onResponseData(chunk: Buffer): void {
@@ -311,6 +533,8 @@ export class ProxyCall implements DownstreamHandler, AttemptOwner {
     ) {
       return;
     }
+    // The first response message commits the call (and sends held headers).
+    this.#commit();
     if (!this.#down.write(chunk)) this.#up?.pauseResponse();
   }
 
@@ -320,9 +544,17 @@ export class ProxyCall implements DownstreamHandler, AttemptOwner {
 
   onResponseEnd(): void {
     if (this.#error !== undefined) return;
+    const held = this.#heldHeaders;
+    const trailers = this.#trailers;
+    if (held !== undefined) {
+      // Headers held and no message: the trailers decide between a retry and forwarding both.
+      const status = trailers === undefined ? undefined : grpcStatusOf(trailers);
+      if (status !== undefined && this.#retryAfterReply(status, held, trailers)) return;
+      this.#commit();
+    }
     if (!this.#down.responded) {
       // The stream ended (e.g. RST_STREAM(NO_ERROR)) before any response headers.
-      this.#fail(
+      this.onUpstreamError(
         new ProxyError(
           'upstream_reset',
           `upstream ${this.#endpoint?.address ?? ''} closed the stream without a response`,
@@ -331,7 +563,6 @@ export class ProxyCall implements DownstreamHandler, AttemptOwner {
       return;
     }
     if (this.#grpcStatus !== undefined) return; // trailers-only: already sent whole
-    const trailers = this.#trailers;
     if (this.#down.head.isGrpc) {
       this.#grpcStatus = trailers === undefined ? undefined : grpcStatusOf(trailers);
       if (this.#grpcStatus === undefined) {
@@ -347,7 +578,7 @@ export class ProxyCall implements DownstreamHandler, AttemptOwner {
   }
 
   onUpstreamError(error: ProxyError): void {
-    if (this.#retryTransparently(error)) return;
+    if (this.#retryTransparently(error) || this.#retryAfterError(error)) return;
     this.#fail(error);
   }
 
@@ -373,6 +604,7 @@ export class ProxyCall implements DownstreamHandler, AttemptOwner {
     if (this.#error !== undefined || this.#finished) return;
     this.#error = error;
     this.#source = 'local';
+    this.#stopRetrying();
     this.#grpcStatus = this.#down.head.isGrpc ? error.grpcStatus : undefined;
     if (!this.#down.responded) this.#httpStatus = this.#down.head.isGrpc ? 200 : error.httpStatus;
     try {
@@ -382,13 +614,24 @@ export class ProxyCall implements DownstreamHandler, AttemptOwner {
     }
   }
 
+  /** No more attempts: timers stopped, held headers dropped, retry slot given back. */
+  #stopRetrying(): void {
+    this.#clearAttemptTimers();
+    clearTimeout(this.#backoffTimer);
+    this.#backoffTimer = undefined;
+    this.#heldHeaders = undefined;
+    this.#retries?.release();
+  }
+
   #finish(): void {
     if (this.#finished) return;
     this.#finished = true;
     clearTimeout(this.#deadlineTimer);
+    this.#stopRetrying();
+    this.#up?.cancel();
     this.#inFlightOn?.callEnded();
     this.#inFlightOn = undefined;
-    if (this.#admitted) this.#cluster?.limit.release();
+    if (this.#admitted) this.#cluster?.limits.requests.release();
     const head = this.#down.head;
     const error = this.#error;
     this.#env.sink.record({
@@ -412,8 +655,29 @@ export class ProxyCall implements DownstreamHandler, AttemptOwner {
       bytesIn: this.#bytesIn,
       bytesOut: this.#bytesOut,
       attempts: this.#attempts,
+      retries: this.#retries?.retries ?? 0,
+      earlierAttempts: this.#earlierAttempts,
     });
   }
+}
+
+function attemptRecord(
+  endpoint: Endpoint,
+  failure: AttemptFailure,
+  startedAt: number,
+  then: AttemptRecord['then'],
+): AttemptRecord {
+  const reply = failure.kind === 'reply';
+  return {
+    endpoint: endpoint.address,
+    endpointRef: endpoint,
+    source: reply ? 'upstream' : 'local',
+    grpcStatus: reply ? failure.grpcStatus : failure.error.grpcStatus,
+    httpStatus: reply ? 200 : undefined,
+    error: reply ? undefined : failure.error.code,
+    durationMs: performance.now() - startedAt,
+    then,
+  };
 }
 
 function grpcStatusOf(headers: IncomingHttpHeaders): number | undefined {

@@ -1,7 +1,8 @@
 /**
- * The request bytes already sent upstream, kept so that a call the backend
- * never saw can be replayed to another endpoint. Bounded: past `limit`
- * bytes the buffer is dropped and the call can no longer be replayed.
+ * The request bytes already sent upstream, kept so that the call can be
+ * replayed to another endpoint (a transparent retry or a retry). Bounded:
+ * past `limit` bytes the buffer is dropped and the call can no longer be
+ * replayed.
  */
 export class ReplayBuffer {
   #chunks: Buffer[] | undefined = [];
@@ -28,6 +29,16 @@ export class ReplayBuffer {
 
   get ended(): boolean {
     return this.#ended;
+  }
+
+  /** Nothing was dropped: the request so far can be replayed. */
+  get intact(): boolean {
+    return this.#chunks !== undefined;
+  }
+
+  /** Frees the chunks: no attempt will be replayed any more. */
+  drop(): void {
+    this.#chunks = undefined;
   }
 
   /** The chunks to replay, or undefined when the body outgrew the limit. */

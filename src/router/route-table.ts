@@ -7,6 +7,7 @@ import type { IncomingHttpHeaders } from 'node:http2';
 import { requireDuration } from '../config/duration.js';
 import type { RouteConfig, RouteMatchConfig } from '../config/schema.js';
 import { MAX_TIMER_MS } from '../grpc/grpc-timeout.js';
+import { RetryPolicy } from '../retry/retry-policy.js';
 
 /** What the router looks at: taken from the request head once per call. */
 export interface RouteRequest {
@@ -27,6 +28,8 @@ export interface Route {
   readonly grpcOnly: boolean;
   /** The route's `timeout` in milliseconds; undefined for none. */
   readonly timeoutMs: number | undefined;
+  /** The route's `retry:` policy; undefined when calls are not retried (transparent retries aside). */
+  readonly retry: RetryPolicy | undefined;
 }
 
 type Predicate = (request: RouteRequest) => boolean;
@@ -59,6 +62,7 @@ export class RouteTable {
             config.timeout === undefined
               ? undefined
               : Math.min(requireDuration(config.timeout), MAX_TIMER_MS),
+          retry: config.retry === undefined ? undefined : new RetryPolicy(config.retry),
         }),
         predicates: compileMatch(config.match),
       }),

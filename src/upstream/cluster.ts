@@ -17,7 +17,7 @@ import { DEFAULTS } from '../config/schema.js';
 import { flowControlWindow } from '../config/flow-control-window.js';
 import { requireDuration } from '../config/duration.js';
 import { parseHostPort } from '../config/host-port.js';
-import { RequestLimit } from '../breaker/request-limit.js';
+import { ClusterLimits } from '../breaker/cluster-limits.js';
 import { DnsDiscovery } from '../discovery/dns-discovery.js';
 import type { ActiveCheckView } from '../health/active-health.js';
 import {
@@ -61,7 +61,8 @@ interface Target {
 
 export class Cluster {
   readonly name: string;
-  readonly limit: RequestLimit;
+  /** `circuit_breaker:` and `retry_budget:` counters. */
+  readonly limits: ClusterLimits;
   /** `:authority` sent upstream; the client's when undefined. */
   readonly authority: string | undefined;
   readonly events = new EventEmitter<ClusterEvents>();
@@ -85,6 +86,7 @@ export class Cluster {
     this.name = config.name;
     this.authority = config.authority;
     this.#logger = logger.child({ cluster: config.name });
+    this.limits = new ClusterLimits(config.name, config);
     const connectTimeoutMs = requireDuration(config.connect_timeout ?? DEFAULTS.connectTimeout);
     this.#sessionOptions = {
       connectTimeoutMs,
@@ -93,6 +95,7 @@ export class Cluster {
         config.connection_window ?? DEFAULTS.connectionWindow,
       ),
       logger: this.#logger,
+      connectionLimit: this.limits.connections,
       ...sessionLifecycleOptions(config),
     };
     this.#policy = config.lb_policy ?? DEFAULTS.lbPolicy;
@@ -135,7 +138,6 @@ export class Cluster {
             logger: this.#logger.child({ module: 'health_check' }),
           });
     this.#balancer = this.#rebuild();
-    this.limit = new RequestLimit(config.circuit_breaker?.max_requests ?? DEFAULTS.maxRequests);
   }
 
   /** The policy over the current members; replaced when discovery changes them. */

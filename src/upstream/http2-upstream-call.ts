@@ -22,13 +22,16 @@ export class Http2UpstreamCall implements UpstreamCall {
   /**
    * Opens the stream on `upstream` (from `SessionPool.acquire()`), which
    * counts it against the session's stream limit until it closes; throws a
-   * ProxyError when it cannot even be opened.
+   * ProxyError when it cannot even be opened. `onSent` is called once, when
+   * the stream has been handed to the connection (or closed before that):
+   * the end of the call's wait for a connection.
    */
   constructor(
     upstream: UpstreamSession,
     headers: OutgoingHttpHeaders,
     endStream: boolean,
     handler: UpstreamHandler,
+    onSent?: () => void,
   ) {
     let stream: ClientHttp2Stream;
     try {
@@ -38,6 +41,16 @@ export class Http2UpstreamCall implements UpstreamCall {
     }
     this.#stream = stream;
     this.#upstream = upstream;
+    if (onSent !== undefined) {
+      let sent = false;
+      const once = (): void => {
+        if (sent) return;
+        sent = true;
+        onSent();
+      };
+      stream.once('ready', once);
+      stream.once('close', once);
+    }
     stream.on('response', (responseHeaders: IncomingHttpHeaders, flags: number) => {
       const endStream = (flags & NGHTTP2_FLAG_END_STREAM) !== 0;
       if (endStream) this.#endStreamSeen = true;

@@ -14,6 +14,7 @@
  * of balancing (`connect_failure` health flag) and `acquire()` throws
  * `upstream_connect_failed`. A connection that succeeds clears both.
  */
+import type { ConcurrencyLimit } from '../breaker/concurrency-limit.js';
 import { ProxyError } from '../errors/proxy-error.js';
 import { HealthFlags } from '../health/health-flags.js';
 import type { Logger } from '../log/logger.js';
@@ -39,6 +40,13 @@ export interface SessionPoolOptions extends UpstreamSessionOptions {
   readonly backoff?: Partial<Omit<BackoffPolicy, 'minConnectTimeoutMs'>>;
   readonly clock?: BackoffClock;
   readonly random?: () => number;
+  /**
+   * The cluster's `max_connections`, shared by its endpoints' pools: a
+   * session takes a slot from open to close. At the cap a call shares an
+   * open session (nghttp2 queues it past the stream limit); with none open
+   * it fails `cluster_overloaded`.
+   */
+  readonly connectionLimit?: ConcurrencyLimit;
 }
 
 export const DEFAULT_MAX_SESSIONS = 16;
@@ -81,7 +89,7 @@ export class SessionPool {
       onUnusable: () => this.#refreshHealth(),
       onTooManyPings: () => this.#slowKeepalive(),
       onClose: (s) => {
-        this.#sessions.delete(s);
+        if (this.#sessions.delete(s)) this.#options.connectionLimit?.release();
         if (this.#retrySession === s) this.#retrySession = undefined;
         this.#refreshHealth();
       },
@@ -117,7 +125,14 @@ export class SessionPool {
       throw this.#backoffError();
     }
     if (usable < this.#maxSessions || leastLoaded === undefined) {
-      return this.#open(this.#backoff.firstConnectTimeoutMs);
+      if (this.#options.connectionLimit?.tryAcquire() ?? true) {
+        return this.#open(this.#backoff.firstConnectTimeoutMs);
+      }
+      if (leastLoaded !== undefined) return leastLoaded;
+      throw new ProxyError(
+        'cluster_overloaded',
+        `upstream ${this.authority}: no connection open and the cluster is at circuit_breaker.max_connections (${this.#options.connectionLimit?.max ?? 0} connections)`,
+      );
     }
     return leastLoaded;
   }
@@ -165,6 +180,7 @@ export class SessionPool {
     await Promise.all(closing);
   }
 
+  /** Opens a session; its `connectionLimit` slot (when there is one) is already taken. */
   #open(connectTimeoutMs: number): UpstreamSession {
     const learned = this.#learnedLimit;
     const session = new UpstreamSession(
@@ -239,6 +255,11 @@ export class SessionPool {
   #retry(): void {
     this.#retryTimer = undefined;
     if (this.#closed || !this.#backingOff) return;
+    if (!(this.#options.connectionLimit?.tryAcquire() ?? true)) {
+      // The cluster has all its connections: skip this attempt, try after the next step.
+      this.#scheduleRetry(this.#backoff.beginAttempt());
+      return;
+    }
     const attempt = this.#backoff.beginAttempt();
     this.#retryAttempt = attempt;
     this.#retrySession = this.#open(attempt.connectTimeoutMs);

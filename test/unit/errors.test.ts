@@ -48,6 +48,7 @@ void t.test('ERROR_TABLE: the documented mappings', (t) => {
     upstream_connect_failed: [GrpcStatus.UNAVAILABLE, 503],
     upstream_connection_lost: [GrpcStatus.UNAVAILABLE, 502],
     upstream_refused_stream: [GrpcStatus.UNAVAILABLE, 503],
+    upstream_timeout: [GrpcStatus.DEADLINE_EXCEEDED, 504],
     upstream_cancelled: [GrpcStatus.CANCELLED, 502],
     upstream_overloaded: [GrpcStatus.RESOURCE_EXHAUSTED, 502],
     upstream_inadequate_security: [GrpcStatus.PERMISSION_DENIED, 502],

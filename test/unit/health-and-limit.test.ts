@@ -1,6 +1,6 @@
-// HealthFlags (one independent flag per source) and RequestLimit (in-flight cap).
+// HealthFlags (one independent flag per source) and ConcurrencyLimit (in-flight cap).
 import t from 'tap';
-import { RequestLimit } from '../../src/breaker/request-limit.js';
+import { ConcurrencyLimit } from '../../src/breaker/concurrency-limit.js';
 import { HealthFlags, type HealthSource } from '../../src/health/health-flags.js';
 
 const SOURCES: readonly HealthSource[] = ['active_check', 'outlier', 'breaker', 'draining'];
@@ -83,9 +83,9 @@ void t.test('set and clear are idempotent flags, not counters', (t) => {
   t.end();
 });
 
-void t.test('RequestLimit admits up to max calls in flight', (t) => {
+void t.test('ConcurrencyLimit admits up to max calls in flight', (t) => {
   for (const max of [1, 2, 5]) {
-    const limit = new RequestLimit(max);
+    const limit = new ConcurrencyLimit(max);
     t.equal(limit.max, max);
     t.equal(limit.inFlight, 0);
     for (let i = 1; i <= max; i++) {
@@ -95,6 +95,7 @@ void t.test('RequestLimit admits up to max calls in flight', (t) => {
     t.equal(limit.tryAcquire(), false, `max ${max}: call ${max + 1} refused`);
     t.equal(limit.tryAcquire(), false, `max ${max}: still refused`);
     t.equal(limit.inFlight, max, 'refusals take no slot');
+    t.equal(limit.overflows, 2, 'each refusal is counted as an overflow');
     limit.release();
     t.equal(limit.inFlight, max - 1);
     t.equal(limit.tryAcquire(), true, `max ${max}: a released slot is reusable`);
@@ -103,8 +104,8 @@ void t.test('RequestLimit admits up to max calls in flight', (t) => {
   t.end();
 });
 
-void t.test('RequestLimit: extra releases do not create capacity', (t) => {
-  const limit = new RequestLimit(2);
+void t.test('ConcurrencyLimit: extra releases do not create capacity', (t) => {
+  const limit = new ConcurrencyLimit(2);
   limit.release();
   limit.release();
   t.equal(limit.inFlight, 0, 'never negative');

@@ -292,6 +292,8 @@ function outcome(fields: Partial<CallOutcome>): CallOutcome {
     bytesIn: 0,
     bytesOut: 0,
     attempts: 1,
+    retries: 0,
+    earlierAttempts: [],
     ...fields,
   };
 }
