@@ -256,8 +256,8 @@ export class ProxyCall implements DownstreamHandler, AttemptOwner {
     if (pending !== undefined && !pending.tryAcquire()) {
       throw cluster.limits.overflowError('max_pending');
     }
-    const onSent = pending === undefined ? undefined : () => pending.release();
-    return new Http2UpstreamCall(session, headers, head.endStream, attempt, onSent);
+    const onConnected = pending === undefined ? undefined : () => pending.release();
+    return new Http2UpstreamCall(session, headers, head.endStream, attempt, onConnected);
   }
 
   #replayRequest(): void {

@@ -22,16 +22,17 @@ export class Http2UpstreamCall implements UpstreamCall {
   /**
    * Opens the stream on `upstream` (from `SessionPool.acquire()`), which
    * counts it against the session's stream limit until it closes; throws a
-   * ProxyError when it cannot even be opened. `onSent` is called once, when
-   * the stream has been handed to the connection (or closed before that):
-   * the end of the call's wait for a connection.
+   * ProxyError when it cannot even be opened. `onConnected`, given for a
+   * session still connecting, is called once: when the backend's SETTINGS
+   * arrive (the connection is established) or the stream closes first. It
+   * ends the call's wait for a connection (`max_pending`).
    */
   constructor(
     upstream: UpstreamSession,
     headers: OutgoingHttpHeaders,
     endStream: boolean,
     handler: UpstreamHandler,
-    onSent?: () => void,
+    onConnected?: () => void,
   ) {
     let stream: ClientHttp2Stream;
     try {
@@ -41,15 +42,16 @@ export class Http2UpstreamCall implements UpstreamCall {
     }
     this.#stream = stream;
     this.#upstream = upstream;
-    if (onSent !== undefined) {
-      let sent = false;
-      const once = (): void => {
-        if (sent) return;
-        sent = true;
-        onSent();
+    if (onConnected !== undefined) {
+      let waiting = true;
+      const connected = (): void => {
+        if (!waiting) return;
+        waiting = false;
+        upstream.session.off('remoteSettings', connected);
+        onConnected();
       };
-      stream.once('ready', once);
-      stream.once('close', once);
+      upstream.session.once('remoteSettings', connected);
+      stream.once('close', connected);
     }
     stream.on('response', (responseHeaders: IncomingHttpHeaders, flags: number) => {
       const endStream = (flags & NGHTTP2_FLAG_END_STREAM) !== 0;

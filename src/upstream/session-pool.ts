@@ -161,7 +161,10 @@ export class SessionPool {
     return this.#options.logger;
   }
 
-  /** Stops reconnecting and gracefully closes every session; in-flight streams finish first. */
+  /**
+   * Stops reconnecting and gracefully closes every session; in-flight
+   * streams finish first. Sessions still connecting are destroyed.
+   */
   async close(): Promise<void> {
     this.#closed = true;
     clearTimeout(this.#retryTimer);
@@ -174,7 +177,10 @@ export class SessionPool {
             return;
           }
           s.session.once('close', () => resolve());
-          s.close();
+          // One whose backend never sent SETTINGS has nothing to finish gracefully
+          // and may never answer a GOAWAY: it is cut, not closed.
+          if (s.ready) s.close();
+          else s.destroy(new Error('pool closed before the connection was established'));
         }),
     );
     await Promise.all(closing);

@@ -263,3 +263,19 @@ void t.test('no retry goes past the deadline', async (t) => {
   t.equal(error.details, 'later');
   t.equal(backend.calls.length, 1);
 });
+
+void t.test('outlier detection judges every attempt, not only the last', async (t) => {
+  const bad = await startScriptedBackend(t, 'bad', failFirst(Infinity, unavailable));
+  const good = await startScriptedBackend(t, 'good', failFirst(0, unavailable));
+  const client = await retryingProxy(
+    t,
+    [bad, good],
+    {},
+    { cluster: { outlier_detection: { consecutive_failures: 2, max_ejection_percent: 50 } } },
+  );
+  for (let i = 0; i < 10; i++) {
+    const result = await client.unary({ message: `m${i}` });
+    t.equal(result.status.code, grpc.status.OK, `call ${i} succeeded after its retries`);
+  }
+  t.equal(bad.calls.length, 2, 'ejected after 2 failed attempts, although every call succeeded');
+});
