@@ -47,6 +47,7 @@ export class Listener {
   /** Streams in flight and how to cancel each (undefined: just reset it). */
   readonly #streams = new Map<ServerHttp2Stream, CancelCall | undefined>();
   #closing = false;
+  #closed: Promise<void> | undefined;
   /** Called when the last stream in flight closes (set while close() waits for cancelled calls). */
   #onNoStreams: (() => void) | undefined;
 
@@ -135,7 +136,13 @@ export class Listener {
    * ends with its handler's status, UNAVAILABLE for proxied calls) and, a
    * moment later, whatever is still open is destroyed.
    */
-  async close(graceMs: number): Promise<void> {
+  close(graceMs: number): Promise<void> {
+    // A listener a reload retired may be closed again at shutdown: one close, one wait.
+    this.#closed ??= this.#close(graceMs);
+    return this.#closed;
+  }
+
+  async #close(graceMs: number): Promise<void> {
     this.#closing = true;
     const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
     for (const session of this.#sessions) goAwayTwice(session);
