@@ -260,6 +260,8 @@ export class Switchyard {
         }
       }
       if (failures.length > 0) throw new ApplyError(failures);
+      // A drain that began while this reload waited wins: nothing new is put in service.
+      if (this.#drainBegun()) throw new Error('shutting down; reload refused');
     } catch (error) {
       await Promise.all([...opened.values()].map((l) => l.close(0)));
       await Promise.all(clusters.added.map((c) => c.close()));
@@ -349,6 +351,11 @@ export class Switchyard {
 
   /** Whether `drain` has begun. */
   get draining(): boolean {
+    return this.#draining;
+  }
+
+  /** `draining`, read afresh (a method, so an earlier check does not narrow it). */
+  #drainBegun(): boolean {
     return this.#draining;
   }
 
