@@ -1,36 +1,16 @@
 // SIGTERM on the real `switchyard` process (the built dist/): /readyz turns
 // 503, a stream in flight for 2 s finishes OK while new connections are
 // refused, and the process exits 0; a second SIGTERM exits at once.
-import { spawn, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import * as grpc from '@grpc/grpc-js';
+import { BOUND_MS, spawnSwitchyard, type RunningCli } from '../helpers/cli-process.js';
 import type { TestContext } from '../helpers/context.js';
 import { collect, nextReply } from '../helpers/echo-client.js';
 import { connectClient, startBackends } from '../helpers/harness.js';
 import { proxyConfig } from '../helpers/proxy.js';
 import { adminRequest, tempDir, writeConfig } from '../helpers/reload.js';
-
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const MAIN = `${ROOT}dist/src/cli/main.js`;
-const BOUND_MS = 10_000;
-
-interface LogLine {
-  readonly msg?: unknown;
-  readonly address?: { readonly port?: unknown };
-}
-
-interface RunningCli {
-  readonly child: ChildProcess;
-  readonly address: string;
-  readonly admin: string;
-  /** Resolves with the first log line whose `msg` is `msg`. */
-  logged(msg: string): Promise<void>;
-  readonly exited: Promise<number | null>;
-}
 
 async function startCli(t: TestContext, drain: Record<string, string>): Promise<RunningCli> {
   const [b1] = await startBackends(t, ['b1']);
@@ -40,56 +20,7 @@ async function startCli(t: TestContext, drain: Record<string, string>): Promise<
     path,
     proxyConfig([b1.address], { config: { admin: { address: '127.0.0.1:0' }, ...drain } }),
   );
-  const child = spawn(process.execPath, [MAIN, '--config', path, '--log-level', 'info'], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  t.teardown(() => {
-    if (child.exitCode === null) child.kill('SIGKILL');
-  });
-  const waiting = new Map<string, () => void>();
-  const seen = new Set<string>();
-  let listener: number | undefined;
-  let admin: number | undefined;
-  createInterface({ input: child.stdout }).on('line', (text) => {
-    let line: LogLine;
-    try {
-      line = JSON.parse(text) as LogLine;
-    } catch {
-      return;
-    }
-    if (typeof line.msg !== 'string') return;
-    const port = line.address?.port;
-    if (line.msg === 'listening' && typeof port === 'number') listener = port;
-    if (line.msg === 'admin listening' && typeof port === 'number') admin = port;
-    seen.add(line.msg);
-    waiting.get(line.msg)?.();
-  });
-  const logged = (msg: string): Promise<void> =>
-    seen.has(msg)
-      ? Promise.resolve()
-      : new Promise((resolve, reject) => {
-          const timer = setTimeout(() => reject(new Error(`no "${msg}" log line`)), BOUND_MS);
-          waiting.set(msg, () => {
-            clearTimeout(timer);
-            resolve();
-          });
-        });
-  await Promise.race([
-    logged('switchyard ready'),
-    exited.then((code) => {
-      throw new Error(`switchyard exited with ${String(code)} before it was ready`);
-    }),
-  ]);
-  if (listener === undefined || admin === undefined) throw new Error('ports not logged');
-  return {
-    child,
-    address: `127.0.0.1:${listener}`,
-    admin: `http://127.0.0.1:${admin}`,
-    logged,
-    exited,
-  };
+  return spawnSwitchyard(t, path);
 }
 
 /** Whether a TCP connection to `address` is refused (false: it was accepted). */
