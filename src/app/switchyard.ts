@@ -35,7 +35,7 @@ import { ConfigReloader, type ReloadResult, type RunningConfig } from './config-
 import { sha256, type LoadedConfig } from './config-source.js';
 import { ConfigWatcher, DEFAULT_RELOAD_DEBOUNCE_MS } from './config-watcher.js';
 import { planListeners } from './listener-plan.js';
-import { drainCluster, reconcileClusters } from './reconcile-clusters.js';
+import { drainCluster, reconcileClusters, type RetiredCluster } from './reconcile-clusters.js';
 import { sameConfig } from './same-config.js';
 
 export interface SwitchyardOptions {
@@ -238,7 +238,8 @@ export class Switchyard {
     const clusters = reconcileClusters(
       running,
       next,
-      (config) => new Cluster(config, this.#upstreamLogger, this.#clusterOptions),
+      (config, adopt) =>
+        new Cluster(config, this.#upstreamLogger, { ...this.#clusterOptions, ...adopt }),
     );
     const listeners = planListeners(this.#config, next);
     const opened = new Map<string, Listener>();
@@ -264,11 +265,12 @@ export class Switchyard {
       if (this.#drainBegun()) throw new Error('shutting down; reload refused');
     } catch (error) {
       await Promise.all([...opened.values()].map((l) => l.close(0)));
-      await Promise.all(clusters.added.map((c) => c.close()));
+      await clusters.abort();
       throw error;
     }
 
     // The swap: calls accepted from here on run on the new snapshot.
+    const retired = clusters.commit();
     const snapshot = snapshotOf(next, clusters.clusters);
     const outliers = this.#createOutliers(next, snapshot);
     this.#outliers?.handOver(outliers);
@@ -293,26 +295,34 @@ export class Switchyard {
         );
       }
     }
-    for (const cluster of clusters.retired) this.#retire(cluster, graceMs);
+    for (const cluster of retired) this.#retireCluster(cluster);
     this.#logger.info(
       {
         listeners: { kept: listeners.keep, opened: [...opened.keys()], closed: listeners.close },
         clusters: {
           built: clusters.added.map((c) => c.name),
-          drained: clusters.retired.map((c) => c.name),
+          drained: retired.map((r) => r.cluster.name),
+          endpointsKept: retired.reduce((n, r) => n + r.handedOver.size, 0),
         },
       },
       'config applied',
     );
   }
 
-  /** Drains a listener or cluster the running config no longer has. */
-  #retire(item: Listener | Cluster | undefined, graceMs: number): void {
-    if (item === undefined) return;
-    if (item instanceof Listener && this.#listeners.get(item.name) === item)
-      this.#listeners.delete(item.name);
+  /** Drains a listener the running config no longer has. */
+  #retire(listener: Listener | undefined, graceMs: number): void {
+    if (listener === undefined) return;
+    if (this.#listeners.get(listener.name) === listener) this.#listeners.delete(listener.name);
+    this.#whileRetiring(listener, listener.close(graceMs));
+  }
+
+  /** Drains a cluster the running snapshot no longer has. */
+  #retireCluster(retired: RetiredCluster): void {
+    this.#whileRetiring(retired.cluster, drainCluster(retired));
+  }
+
+  #whileRetiring(item: Listener | Cluster, done: Promise<void>): void {
     this.#retiring.add(item);
-    const done = item instanceof Listener ? item.close(graceMs) : drainCluster(item);
     void done.then(
       () => this.#retiring.delete(item),
       (error: unknown) => {

@@ -8,8 +8,10 @@ import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import type { Config } from '../../src/config/schema.js';
 import type { TestContext } from '../helpers/context.js';
+import { startEchoBackend } from '../helpers/echo-backend.js';
 import { collect, nextReply } from '../helpers/echo-client.js';
 import { connectClient, startBackends } from '../helpers/harness.js';
+import { HealthControl } from '../helpers/health-backend.js';
 import { proxyConfig } from '../helpers/proxy.js';
 import {
   adminRequest,
@@ -249,4 +251,83 @@ void t.test('listeners added and removed by reloads', async (t) => {
   t.throws(() => running.proxy.listenerAddress('extra'), /no listener named extra/);
   const client = connectClient(t, running.address);
   t.equal((await client.unary({ message: 'main stays' })).reply.backend, 'b1');
+});
+
+void t.test('a changed cluster takes over the endpoints whose address stays', async (t) => {
+  const [b1, b2] = await startBackends(t, ['b1', 'b2']);
+  if (b1 === undefined || b2 === undefined) throw new Error('two backends');
+  const running = await reloadableProxy(t, fileConfig([b1.address]));
+  const client = connectClient(t, running.address);
+  t.equal((await client.unary({ message: 'warm' })).reply.backend, 'b1');
+  const before = running.proxy.cluster('echo');
+  const endpoint = before?.endpoints[0];
+  t.equal(endpoint?.pool.sessionsOpened, 1);
+
+  // The balancing and the endpoint list change; the connection settings do not.
+  await writeConfig(
+    running.path,
+    proxyConfig([b1.address, b2.address], {
+      cluster: { lb_policy: 'random' },
+      config: { admin: { address: '127.0.0.1:0' } },
+    }),
+  );
+  t.equal((await adminRequest(running.admin, '/reload', 'POST')).status, 200);
+  const after = running.proxy.cluster('echo');
+  t.not(after, before, 'a new Cluster');
+  t.equal(after?.endpoints[0], endpoint, 'the same Endpoint for b1');
+  const seen = new Set<string>();
+  for (let i = 0; i < 40 && seen.size < 2; i++)
+    seen.add((await client.unary({ message: `${i}` })).reply.backend);
+  t.same([...seen].sort(), ['b1', 'b2']);
+  t.equal(endpoint?.pool.sessionsOpened, 1, 'b1 kept its connection');
+
+  // A connection setting changes: new endpoints, and calls still succeed.
+  await writeConfig(
+    running.path,
+    proxyConfig([b1.address, b2.address], {
+      cluster: { lb_policy: 'random', connect_timeout: '2s' },
+      config: { admin: { address: '127.0.0.1:0' } },
+    }),
+  );
+  t.equal((await adminRequest(running.admin, '/reload', 'POST')).status, 200);
+  t.not(running.proxy.cluster('echo')?.endpoints[0], endpoint);
+  t.ok((await client.unary({ message: 'after' })).reply.backend);
+});
+
+void t.test('health-checked endpoints taken over are not held out again', async (t) => {
+  const health = [new HealthControl(), new HealthControl()];
+  const backends = await Promise.all(
+    health.map((control, i) => startEchoBackend(`b${String(i + 1)}`, { services: [control] })),
+  );
+  t.teardown(() => Promise.all(backends.map((b) => b.close())));
+  const addresses = backends.map((b) => b.address);
+  // Long interval: the running checks do not come round again during the test.
+  const healthCheck = { grpc: {}, interval: '30s', timeout: '200ms' };
+  const config = (lbPolicy: 'round_robin' | 'random'): Config =>
+    proxyConfig(addresses, {
+      cluster: { health_check: healthCheck, panic_threshold: 0, lb_policy: lbPolicy },
+      config: { admin: { address: '127.0.0.1:0' } },
+    });
+  const running = await reloadableProxy(t, config('round_robin'));
+  await running.proxy.whenHealthChecked();
+  const client = connectClient(t, running.address);
+  t.ok((await client.unary({ message: 'checked' })).reply.backend);
+  const endpoints = running.proxy.cluster('echo')?.endpoints;
+
+  // The new cluster's first checks time out; a held-out endpoint would stay out.
+  for (const control of health) control.hold();
+  await writeConfig(running.path, config('random'));
+  const reload = adminRequest(running.admin, '/reload', 'POST');
+  const during = await Promise.all(
+    Array.from({ length: 10 }, (_, i) => client.unary({ message: `during ${String(i)}` })),
+  );
+  t.equal(during.length, 10, 'calls during the reload succeed');
+  t.equal((await reload).status, 200);
+  for (const control of health) control.release();
+  t.same(running.proxy.cluster('echo')?.endpoints, endpoints, 'same Endpoint objects');
+  t.same(
+    running.proxy.cluster('echo')?.endpoints.map((e) => e.available),
+    [true, true],
+  );
+  t.ok((await client.unary({ message: 'after' })).reply.backend);
 });

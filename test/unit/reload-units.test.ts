@@ -11,9 +11,9 @@ import { ConfigReloader } from '../../src/app/config-reloader.js';
 import { loadConfigSource } from '../../src/app/config-source.js';
 import { Debouncer } from '../../src/app/debounce.js';
 import { planListeners } from '../../src/app/listener-plan.js';
-import { reconcileClusters } from '../../src/app/reconcile-clusters.js';
+import { reconcileClusters, shareEndpoints } from '../../src/app/reconcile-clusters.js';
 import { sameConfig } from '../../src/app/same-config.js';
-import type { Config } from '../../src/config/schema.js';
+import type { ClusterConfig, Config } from '../../src/config/schema.js';
 import { silentLogger } from '../../src/log/logger.js';
 import { ReloadMetrics } from '../../src/metrics/reload-metrics.js';
 import { Cluster } from '../../src/upstream/cluster.js';
@@ -104,7 +104,7 @@ void t.test('reconcileClusters keeps unchanged clusters, rebuilds changed ones',
   const next: Config = {
     ...running,
     clusters: [
-      { name: 'changed', endpoints: ['127.0.0.1:2'], lb_policy: 'random' },
+      { name: 'changed', endpoints: ['127.0.0.1:2', '127.0.0.1:5'], lb_policy: 'random' },
       { endpoints: ['127.0.0.1:1'], name: 'kept' },
       { name: 'added', endpoints: ['127.0.0.1:4'] },
     ],
@@ -112,7 +112,7 @@ void t.test('reconcileClusters keeps unchanged clusters, rebuilds changed ones',
   const plan = reconcileClusters(
     { config: running, clusters },
     next,
-    (c) => new Cluster(c, logger),
+    (c, adopt) => new Cluster(c, logger, adopt),
   );
   t.teardown(() => Promise.all([...clusters.values(), ...plan.added].map((c) => c.close())));
   t.equal(plan.clusters.get('kept'), clusters.get('kept'));
@@ -122,9 +122,32 @@ void t.test('reconcileClusters keeps unchanged clusters, rebuilds changed ones',
     ['changed', 'added'],
   );
   t.same(
-    plan.retired.map((c) => c.name),
+    plan.retired.map((r) => r.cluster.name),
     ['changed', 'removed'],
   );
+  const oldEndpoint = clusters.get('changed')?.endpoints[0];
+  const taken = plan.clusters.get('changed')?.endpoints;
+  t.equal(taken?.[0], oldEndpoint, 'the endpoint at an address both have is taken over');
+  t.equal(taken?.[1]?.address, '127.0.0.1:5');
+  const retired = plan.commit();
+  t.same(
+    retired.map((r) => [r.cluster.name, [...r.handedOver].map((e) => e.address)]),
+    [
+      ['changed', ['127.0.0.1:2']],
+      ['removed', []],
+    ],
+  );
+  t.end();
+});
+
+void t.test('shareEndpoints: only when connection and health settings stay', (t) => {
+  const base: ClusterConfig = { name: 'c', endpoints: ['127.0.0.1:1'] };
+  t.ok(shareEndpoints(base, { ...base, lb_policy: 'random', endpoints: ['127.0.0.1:2'] }));
+  t.ok(shareEndpoints(base, { ...base, circuit_breaker: { max_requests: 5 } }));
+  t.notOk(shareEndpoints(base, { ...base, connect_timeout: '1s' }));
+  t.notOk(shareEndpoints(base, { ...base, idle_timeout: '1m' }));
+  t.notOk(shareEndpoints(base, { ...base, health_check: { tcp: {} } }));
+  t.notOk(shareEndpoints(base, { ...base, outlier_detection: {} }));
   t.end();
 });
 
