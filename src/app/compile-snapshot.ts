@@ -14,5 +14,10 @@ export function compileSnapshot(
   for (const cluster of config.clusters) {
     clusters.set(cluster.name, new Cluster(cluster, logger, options));
   }
+  return snapshotOf(config, clusters);
+}
+
+/** The snapshot of `config`'s routes over clusters already built (a reload keeps some). */
+export function snapshotOf(config: Config, clusters: ReadonlyMap<string, Cluster>): Snapshot {
   return Object.freeze({ routes: new RouteTable(config.routes), clusters });
 }

@@ -1,17 +1,17 @@
 #!/usr/bin/env node
 /**
  * The `switchyard` command. Exit codes: 0 success (and clean shutdown), 1 a
- * bad config or a failure to start, 2 a usage error.
+ * bad config or a failure to start, 2 a usage error. While running: SIGHUP
+ * reloads the config file (so does a change to it); SIGTERM/SIGINT drain
+ * (docs/operations.md) and exit 0; a second one exits at once.
  */
+import { loadConfigSource, type LoadedConfig } from '../app/config-source.js';
 import { Switchyard } from '../app/switchyard.js';
 import { ConfigError } from '../config/config-error.js';
 import { loadConfigFile } from '../config/load-config.js';
 import { createLogger } from '../log/logger.js';
 import { parseCommand, USAGE, UsageError, type Command } from './args.js';
 import { packageVersion } from './version.js';
-
-/** How long in-flight calls may run on after SIGTERM before they are cut. */
-const SHUTDOWN_GRACE_MS = 25_000;
 
 async function main(argv: readonly string[]): Promise<number> {
   let command: Command;
@@ -50,9 +50,9 @@ async function validate(path: string): Promise<number> {
 
 async function run(command: Extract<Command, { kind: 'run' }>): Promise<number> {
   const logger = createLogger({ level: command.logLevel, pretty: command.logPretty });
-  let config;
+  let loaded: LoadedConfig;
   try {
-    config = await loadConfigFile(command.configPath);
+    loaded = await loadConfigSource(command.configPath);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`${error.message}\n`);
@@ -66,7 +66,7 @@ async function run(command: Extract<Command, { kind: 'run' }>): Promise<number> 
       : createLogger({ level: command.logLevel, pretty: false, buffered: true }).child({
           module: 'access',
         });
-    proxy = await Switchyard.start(config, { logger, accessLogger });
+    proxy = await Switchyard.start(loaded.config, { logger, accessLogger, configFile: loaded });
   } catch (error) {
     logger.fatal({ err: error }, 'failed to start');
     return 1;
@@ -80,8 +80,8 @@ async function run(command: Extract<Command, { kind: 'run' }>): Promise<number> 
         return;
       }
       stopping = true;
-      logger.info({ signal }, 'shutting down: finishing in-flight calls');
-      proxy.close(SHUTDOWN_GRACE_MS).then(
+      logger.info({ signal }, 'shutting down: draining');
+      proxy.drain().then(
         () => {
           logger.info('stopped');
           resolve(0);
@@ -94,6 +94,10 @@ async function run(command: Extract<Command, { kind: 'run' }>): Promise<number> 
     };
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
+    process.on('SIGHUP', () => {
+      // The reloader logs the outcome (and every error with its position).
+      void proxy.reload('SIGHUP');
+    });
   });
 }
 

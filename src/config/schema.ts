@@ -46,6 +46,8 @@ export const DEFAULTS = {
   outlierBaseEjectionTime: '30s',
   outlierMaxEjectionTime: '300s',
   outlierMaxEjectionPercent: 50,
+  drainDelay: '0s',
+  drainTimeout: '25s',
 } as const;
 
 const strict = { additionalProperties: false } as const;
@@ -683,6 +685,18 @@ export const ConfigSchema = Type.Object(
       description: 'Tried in order; the first match wins.',
     }),
     clusters: Type.Array(ClusterSchema, { minItems: 1 }),
+    drain_delay: Type.Optional(
+      Duration(
+        'On SIGTERM/SIGINT, how long /readyz and the health service report not ready before listeners stop accepting.',
+        DEFAULTS.drainDelay,
+      ),
+    ),
+    drain_timeout: Type.Optional(
+      Duration(
+        'On SIGTERM/SIGINT, how long in-flight calls may run on after GOAWAY; the rest are cancelled with UNAVAILABLE.',
+        DEFAULTS.drainTimeout,
+      ),
+    ),
   },
   {
     ...strict,

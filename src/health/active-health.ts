@@ -38,9 +38,11 @@ export class ActiveHealth {
   #last: CheckResult | undefined;
   #lastAt: number | undefined;
 
-  constructor(thresholds: Thresholds, clock: WallClock = Date.now) {
+  /** `healthy`: the state to start from (an endpoint a reload took over keeps its standing). */
+  constructor(thresholds: Thresholds, clock: WallClock = Date.now, healthy = false) {
     this.#thresholds = thresholds;
     this.#clock = clock;
+    this.#healthy = healthy;
   }
 
   /** Whether the check lets the endpoint take calls. */

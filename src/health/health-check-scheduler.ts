@@ -55,6 +55,8 @@ export class HealthCheckScheduler {
   readonly #options: SchedulerOptions;
   readonly #entries = new Map<CheckedEndpoint, Entry>();
   readonly #firstPending = new Set<CheckedEndpoint>();
+  /** Endpoints taken over by `adopt`, not yet checked. */
+  readonly #adopted = new Set<CheckedEndpoint>();
   #firstRoundResolve: (() => void) | undefined;
   readonly #firstRound: Promise<void>;
   #started = false;
@@ -93,12 +95,23 @@ export class HealthCheckScheduler {
     this.#maybeFirstRoundDone();
   }
 
+  /**
+   * An endpoint taken over from the cluster a reload replaces (instead of
+   * `hold`): checked like the others, but not held out; its flag stays as
+   * the previous checks left it until this scheduler's thresholds move it.
+   */
+  adopt(endpoint: CheckedEndpoint): void {
+    if (!this.#entries.has(endpoint)) this.#adopted.add(endpoint);
+  }
+
   /** Checks a (new) endpoint from now on; held out until its first check passes. */
   add(endpoint: CheckedEndpoint): void {
     if (!this.#started || this.#stopped || this.#entries.has(endpoint)) return;
-    endpoint.health.set('active_check');
+    const adopted = this.#adopted.delete(endpoint);
+    if (!adopted) endpoint.health.set('active_check');
+    const healthy = adopted && !endpoint.health.has('active_check');
     const entry: Entry = {
-      state: new ActiveHealth(this.#options, this.#options.clock),
+      state: new ActiveHealth(this.#options, this.#options.clock, healthy),
       timer: undefined,
       abort: undefined,
       stopped: false,

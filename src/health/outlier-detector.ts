@@ -45,6 +45,8 @@ export class OutlierDetector implements OutcomeSink {
   readonly #states = new Set<OutlierState>();
   readonly #clock: Clock;
   readonly #logger: Logger | undefined;
+  /** Run by handOver/close: unsubscribes from cluster events. */
+  readonly #cleanups: (() => void)[] = [];
   #closed = false;
 
   constructor(
@@ -61,6 +63,7 @@ export class OutlierDetector implements OutcomeSink {
 
   /** Gives every current member of the cluster its state (members that joined since, too). */
   track(clusterName: string): void {
+    if (this.#closed) return;
     const tracked = this.#clusters.get(clusterName);
     if (tracked === undefined) return;
     for (const endpoint of tracked.cluster.endpoints) this.#stateOf(endpoint);
@@ -146,8 +149,25 @@ export class OutlierDetector implements OutcomeSink {
 
   /** Stops every ejection timer; outcomes recorded after this are ignored. */
   close(): void {
+    this.handOver(undefined);
+  }
+
+  /**
+   * A reload replaced this detector with `next`: outcomes recorded here are
+   * ignored from now on; endpoint states `next` also tracks (endpoints the
+   * reload kept) live on, the others' timers stop.
+   */
+  handOver(next: OutlierDetector | undefined): void {
     this.#closed = true;
-    for (const state of this.#states) state.close();
+    for (const cleanup of this.#cleanups.splice(0)) cleanup();
+    const kept = next === undefined ? new Set<OutlierState>() : next.#states;
+    for (const state of this.#states) if (!kept.has(state)) state.close();
+    this.#states.clear();
+  }
+
+  /** Runs `cleanup` when this detector is closed or handed over. */
+  onClose(cleanup: () => void): void {
+    this.#cleanups.push(cleanup);
   }
 
   #stateOf(endpoint: OutlierTarget): OutlierState {
@@ -179,9 +199,11 @@ export function createOutlierDetector(
   if (detected.length === 0) return undefined;
   const detector = new OutlierDetector(detected, options);
   for (const { cluster } of detected) {
-    cluster.events.on('membership', () => {
+    const follow = (): void => {
       detector.track(cluster.name);
-    });
+    };
+    cluster.events.on('membership', follow);
+    detector.onClose(() => cluster.events.off('membership', follow));
   }
   return detector;
 }

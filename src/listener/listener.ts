@@ -2,7 +2,8 @@
  * One configured listener: an HTTP/2 server over cleartext (h2c, prior
  * knowledge) or TLS with ALPN h2, handing every stream to `onCall` as a
  * DownstreamCall. It tracks its sessions so that closing can send GOAWAY
- * to each and let in-flight calls finish.
+ * to each and let in-flight calls finish, and its calls so that those still
+ * running when the grace period ends can be cancelled.
  */
 import { readFileSync } from 'node:fs';
 import http2, {
@@ -10,6 +11,7 @@ import http2, {
   type Http2Server,
   type Http2Session,
   type ServerHttp2Session,
+  type ServerHttp2Stream,
 } from 'node:http2';
 import type { AddressInfo, Socket } from 'node:net';
 import { requireByteSize } from '../config/byte-size.js';
@@ -20,7 +22,19 @@ import type { Logger } from '../log/logger.js';
 import type { DownstreamCall } from './downstream-call.js';
 import { Http2DownstreamCall } from './http2-downstream-call.js';
 
-export type CallHandler = (call: DownstreamCall) => void;
+/**
+ * Takes a call; may return how to cancel it (ending it with a status of its
+ * own) should the listener's grace period run out while it is in flight.
+ */
+export type CallHandler = (call: DownstreamCall) => CancelCall | undefined;
+export type CancelCall = () => void;
+
+/** Last-stream-id of the first GOAWAY of a graceful close: "any stream may still arrive". */
+const MAX_STREAM_ID = 2 ** 31 - 1;
+/** Longest wait for the PING answer between the two GOAWAYs. */
+const GOAWAY_PING_TIMEOUT_MS = 1_000;
+/** After cancelling the calls left at the end of the grace period, how long their replies may take. */
+const CANCEL_GRACE_MS = 1_000;
 
 export class Listener {
   readonly name: string;
@@ -30,6 +44,12 @@ export class Listener {
   readonly #sockets = new Set<Socket>();
   readonly #logger: Logger;
   readonly #connectionWindow: number;
+  /** Streams in flight and how to cancel each (undefined: just reset it). */
+  readonly #streams = new Map<ServerHttp2Stream, CancelCall | undefined>();
+  #closing = false;
+  #closed: Promise<void> | undefined;
+  /** Called when the last stream in flight closes (set while close() waits for cancelled calls). */
+  #onNoStreams: (() => void) | undefined;
 
   private constructor(config: ListenerConfig, onCall: CallHandler, logger: Logger) {
     this.name = config.name;
@@ -69,7 +89,13 @@ export class Listener {
     // TLS without ALPN h2: close at once instead of node's HTTP/1.0 403 notice.
     server.on('unknownProtocol', (socket: Socket) => socket.destroy());
     server.on('stream', (stream, headers, flags) => {
-      onCall(new Http2DownstreamCall(stream, headers, flags, this.name));
+      this.#streams.set(stream, undefined);
+      stream.once('close', () => {
+        this.#streams.delete(stream);
+        if (this.#streams.size === 0) this.#onNoStreams?.();
+      });
+      const cancel = onCall(new Http2DownstreamCall(stream, headers, flags, this.name));
+      if (this.#streams.has(stream)) this.#streams.set(stream, cancel);
     });
     server.on('sessionError', (error) => logger.debug({ err: error }, 'client session error'));
   }
@@ -103,23 +129,58 @@ export class Listener {
   }
 
   /**
-   * Stops accepting, sends GOAWAY on every client connection and waits for
-   * in-flight calls; after `graceMs` the remaining connections are destroyed.
+   * Stops accepting and closes every client connection gracefully: a GOAWAY
+   * with last-stream-id 2^31-1 first (streams the client already sent still
+   * count), then, a round trip later (a PING's answer), the real GOAWAY.
+   * In-flight calls run on; after `graceMs` those left are cancelled (each
+   * ends with its handler's status, UNAVAILABLE for proxied calls) and, a
+   * moment later, whatever is still open is destroyed.
    */
-  async close(graceMs: number): Promise<void> {
+  close(graceMs: number): Promise<void> {
+    // A listener a reload retired may be closed again at shutdown: one close, one wait.
+    this.#closed ??= this.#close(graceMs);
+    return this.#closed;
+  }
+
+  async #close(graceMs: number): Promise<void> {
+    this.#closing = true;
     const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
-    for (const session of this.#sessions) session.close();
-    const timer = setTimeout(() => {
+    for (const session of this.#sessions) goAwayTwice(session);
+    let destroyTimer: NodeJS.Timeout | undefined;
+    const destroyAll = (): void => {
+      clearTimeout(destroyTimer);
+      this.#onNoStreams = undefined;
       for (const session of this.#sessions) session.destroy();
       // Connections still in a handshake, or that never sent a preface.
       for (const socket of this.#sockets) socket.destroy();
+    };
+    const timer = setTimeout(() => {
+      if (this.#streams.size === 0) {
+        destroyAll();
+        return;
+      }
+      this.#onNoStreams = destroyAll;
+      destroyTimer = setTimeout(destroyAll, CANCEL_GRACE_MS);
+      for (const [stream, cancel] of [...this.#streams]) {
+        if (cancel === undefined) stream.close(http2.constants.NGHTTP2_CANCEL);
+        else cancel();
+      }
     }, graceMs);
     await closed;
     clearTimeout(timer);
+    clearTimeout(destroyTimer);
+    this.#onNoStreams = undefined;
+  }
+
+  /** Calls in flight on this listener. */
+  get inFlight(): number {
+    return this.#streams.size;
   }
 
   #track(session: ServerHttp2Session): void {
     this.#sessions.add(session);
+    // A connection accepted just before close(): it gets the same treatment.
+    if (this.#closing) goAwayTwice(session);
     session.once('close', () => this.#sessions.delete(session));
     session.on('error', (error) => this.#logger.debug({ err: error }, 'client session error'));
     session.once('localSettings', () => {
@@ -129,5 +190,24 @@ export class Listener {
         // The session may already be closing; the default window then stays.
       }
     });
+  }
+}
+
+/** The two-phase GOAWAY of a graceful close (gRFC A9); the session closes once its streams end. */
+function goAwayTwice(session: Http2Session): void {
+  if (session.closed || session.destroyed) return;
+  let second = false;
+  const closeNow = (): void => {
+    if (second) return;
+    second = true;
+    clearTimeout(timer);
+    if (!session.closed && !session.destroyed) session.close();
+  };
+  const timer = setTimeout(closeNow, GOAWAY_PING_TIMEOUT_MS);
+  try {
+    session.goaway(http2.constants.NGHTTP2_NO_ERROR, MAX_STREAM_ID);
+    if (!session.ping(closeNow)) closeNow();
+  } catch {
+    closeNow();
   }
 }

@@ -599,6 +599,12 @@ export class ProxyCall implements DownstreamHandler, AttemptOwner {
     return true;
   }
 
+  /** Ends the call from outside (shutdown): the backend stream is cancelled, the client gets `error`. */
+  abort(error: ProxyError): void {
+    this.#up?.cancel();
+    this.#fail(error);
+  }
+
   /** Ends the call with a local reply for this error (once). */
   #fail(error: ProxyError): void {
     if (this.#error !== undefined || this.#finished) return;

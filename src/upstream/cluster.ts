@@ -36,6 +36,12 @@ import { sessionLifecycleOptions } from './session-config.js';
 export interface ClusterOptions {
   /** Resolver for `dns` endpoints; the system's by default. */
   readonly resolver?: DnsResolver;
+  /**
+   * A reload: endpoints of the cluster this one replaces, by key, to take
+   * over instead of building new ones (connections, health and outlier state
+   * carry over). Borrowed until `claimAdopted()`; `close()` leaves them open.
+   */
+  readonly adopt?: (key: string) => Endpoint | undefined;
 }
 
 /** A change of the member list (DNS discovery). */
@@ -81,12 +87,16 @@ export class Cluster {
   /** Active health checks (`health_check`); undefined when not configured. */
   readonly #healthChecks: HealthCheckScheduler | undefined;
   #closed = false;
+  #adopt: ((key: string) => Endpoint | undefined) | undefined;
+  /** Endpoints `close()` leaves open: borrowed (not yet claimed) or handed over to a successor. */
+  readonly #notOwned = new Set<Endpoint>();
 
   constructor(config: ClusterConfig, logger: Logger, options: ClusterOptions = {}) {
     this.name = config.name;
     this.authority = config.authority;
     this.#logger = logger.child({ cluster: config.name });
     this.limits = new ClusterLimits(config.name, config);
+    this.#adopt = options.adopt;
     const connectTimeoutMs = requireDuration(config.connect_timeout ?? DEFAULTS.connectTimeout);
     this.#sessionOptions = {
       connectTimeoutMs,
@@ -211,7 +221,23 @@ export class Cluster {
     await this.#healthChecks?.stop();
     const endpoints = [...this.endpoints, ...[...this.#draining.values()].map((d) => d.endpoint)];
     this.#draining.clear();
-    await Promise.all(endpoints.map((e) => e.pool.close()));
+    await Promise.all(endpoints.filter((e) => !this.#notOwned.has(e)).map((e) => e.pool.close()));
+  }
+
+  /** A reload committed: the endpoints taken over through `adopt` are this cluster's now. */
+  claimAdopted(): void {
+    this.#adopt = undefined;
+    this.#notOwned.clear();
+  }
+
+  /** A reload committed: these endpoints are the successor's; stop checking them, leave them open. */
+  handOver(endpoints: Iterable<Endpoint>): void {
+    // Its membership no longer matters (no new call picks here), and must not drain shared endpoints.
+    for (const target of this.#targets) target.discovery.stop();
+    for (const endpoint of endpoints) {
+      this.#notOwned.add(endpoint);
+      this.#healthChecks?.remove(endpoint);
+    }
   }
 
   /** Applies the discovered sets: new member list, new balancer, drains what left. */
@@ -249,13 +275,21 @@ export class Cluster {
     }
     for (const key of diff.drain) {
       const endpoint = previous.get(key)?.endpoint;
-      if (endpoint !== undefined) this.#drain(key, endpoint);
+      // A borrowed endpoint is still its lender's to drain.
+      if (endpoint !== undefined && !this.#notOwned.has(endpoint)) this.#drain(key, endpoint);
     }
     this.#members = members;
     return createLoadBalancer(this.#policy, [...members.values()], this.#lbOptions);
   }
 
   #newEndpoint(key: string): Endpoint {
+    const adopted = this.#adopt?.(key);
+    if (adopted !== undefined) {
+      this.#notOwned.add(adopted);
+      this.#healthChecks?.adopt(adopted);
+      this.#healthChecks?.add(adopted);
+      return adopted;
+    }
     const endpoint = new Endpoint(key, this.#sessionOptions);
     // Held out until its first health check passes; checked from now if checks run.
     this.#healthChecks?.hold(endpoint);

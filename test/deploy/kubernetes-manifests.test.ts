@@ -28,13 +28,14 @@ import type { IContainer } from 'kubernetes-models/v1/Container';
 import type { IProbe } from 'kubernetes-models/v1/Probe';
 import { Service, type IService } from 'kubernetes-models/v1/Service';
 import { ConfigError } from '../../src/config/config-error.js';
+import { requireDuration } from '../../src/config/duration.js';
 import { parseHostPort } from '../../src/config/host-port.js';
 import { parseConfigText } from '../../src/config/load-config.js';
-import type { Config } from '../../src/config/schema.js';
+import { DEFAULTS, type Config } from '../../src/config/schema.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const K8S_DIR = join(repoRoot, 'deploy', 'kubernetes');
-/** How long Switchyard lets calls in flight finish after SIGTERM (README, Running it). */
+/** The longest drain (drain_delay + drain_timeout) a mounted config may ask for, in seconds. */
 const SHUTDOWN_GRACE_SECONDS = 25;
 
 interface Validatable {
@@ -366,6 +367,15 @@ void t.test('the sidecar and edge pods agree with their Switchyard configs', (t)
     const configs: Config[] = [];
     t.same(podProblems(manifests, configs), [], `deploy/kubernetes/${dir}`);
     t.equal(configs.length, 1, `${dir}: one Switchyard config loaded`);
+    for (const config of configs) {
+      const drainMs =
+        requireDuration(config.drain_delay ?? DEFAULTS.drainDelay) +
+        requireDuration(config.drain_timeout ?? DEFAULTS.drainTimeout);
+      t.ok(
+        drainMs <= SHUTDOWN_GRACE_SECONDS * 1000,
+        `${dir}: drain_delay + drain_timeout (${drainMs} ms) fit the ${SHUTDOWN_GRACE_SECONDS} s the grace period outlasts`,
+      );
+    }
   }
   const edge: Config[] = [];
   podProblems(byDirectory.get('edge') ?? [], edge);
