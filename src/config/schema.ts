@@ -25,6 +25,8 @@ export const DEFAULTS = {
   retryBackoffMax: '250ms',
   retryBufferLimit: '64KiB',
   retryHold: '100ms',
+  hedgeMaxAttempts: 2,
+  hedgeNonFatalOn: ['unavailable'],
   maxConcurrentStreams: 1000,
   maxHeaderListSize: '16KiB',
   endpointWeight: 1,
@@ -291,6 +293,36 @@ export const RetryPolicySchema = Type.Object(
   },
 );
 
+export const HedgePolicySchema = Type.Object(
+  {
+    delay: Duration(
+      'Another attempt goes to another endpoint when no attempt has answered (response headers) after this long; then again after each further delay.',
+    ),
+    max_attempts: Type.Optional(
+      Type.Integer({
+        minimum: 2,
+        maximum: 5,
+        default: DEFAULTS.hedgeMaxAttempts,
+        description: 'Attempts at most, the first included (gRFC A6 caps it at 5).',
+      }),
+    ),
+    non_fatal_on: Type.Optional(
+      Type.Array(Type.Union(RETRY_CONDITIONS.map((name) => Type.Literal(name))), {
+        uniqueItems: true,
+        minItems: 1,
+        default: [...DEFAULTS.hedgeNonFatalOn],
+        description:
+          'Failures of one attempt that let the others (and further hedges) go on; any other reply is forwarded at once. Same spelling as retry_on.',
+      }),
+    ),
+  },
+  {
+    ...strict,
+    description:
+      'Hedging: send the call to several endpoints, staggered by delay; the first response wins and the others are cancelled. Only on routes with idempotent: true, and not together with retry.',
+  },
+);
+
 export const RouteSchema = Type.Object(
   {
     name: Name,
@@ -310,6 +342,14 @@ export const RouteSchema = Type.Object(
       ),
     ),
     retry: Type.Optional(RetryPolicySchema),
+    hedge: Type.Optional(HedgePolicySchema),
+    idempotent: Type.Optional(
+      Type.Boolean({
+        default: false,
+        description:
+          'The route’s calls may run more than once without harm (a precondition for hedge).',
+      }),
+    ),
   },
   strict,
 );
@@ -716,5 +756,6 @@ export type DnsEndpointConfig = Static<typeof DnsEndpointSchema>;
 export type HealthCheckConfig = Static<typeof HealthCheckSchema>;
 export type OutlierDetectionConfig = Static<typeof OutlierDetectionSchema>;
 export type RetryPolicyConfig = Static<typeof RetryPolicySchema>;
+export type HedgePolicyConfig = Static<typeof HedgePolicySchema>;
 export type RetryBudgetConfig = Static<typeof RetryBudgetSchema>;
 export type CircuitBreakerConfig = Static<typeof CircuitBreakerSchema>;

@@ -15,6 +15,7 @@ import { parseHostPort } from './host-port.js';
 import { isRecord } from './is-record.js';
 import { healthCheckIssues } from './health-check-checks.js';
 import { lbOptionIssues } from './lb-checks.js';
+import { retryHedgeIssues } from './retry-checks.js';
 import { RouteSchema } from './schema.js';
 import type { NodeIssue, PathSegment, YamlLocator } from './yaml-locator.js';
 
@@ -29,6 +30,7 @@ export function semanticIssues(data: unknown, locator: YamlLocator): NodeIssue[]
     ...addressConflicts(data, locator),
     ...lbOptionIssues(data),
     ...healthCheckIssues(data),
+    ...retryHedgeIssues(data),
   ];
 }
 

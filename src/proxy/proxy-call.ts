@@ -6,40 +6,48 @@
  * becomes a local reply (`sendLocalReply`). The outcome is classified once,
  * when the client side closes, and given to every sink.
  *
- * Forward may take several attempts, one at a time. Until the call is
- * *committed* (a response message or its trailers forwarded, the request
- * beyond the replay buffer, or the route's retry `hold` passed) a failed
- * attempt can be retried: transparently when the backend never saw it
- * (gRFC A6), or under the route's retry policy. While a retry is possible
- * the response headers are held rather than forwarded (docs/retries.md).
+ * Forward may take several attempts (`UpstreamAttempt`). Until the call is
+ * *committed* to one, a failed attempt can be replaced: transparently when
+ * the backend never saw it (gRFC A6), after a back-off under the route's
+ * `retry` policy, or by the next staggered attempt under its `hedge`
+ * policy (several run at once; the first to answer wins). A retried call
+ * holds response headers while a retry is still possible (docs/retries.md).
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http2';
 import { ProxyError, toProxyError } from '../errors/proxy-error.js';
-import { grpcStatusFromHttpStatus, isGrpcContentType } from '../grpc/http-status-mapping.js';
+import { isGrpcContentType } from '../grpc/http-status-mapping.js';
 import { formatGrpcTimeout } from '../grpc/grpc-timeout.js';
-import { GrpcStatus, parseGrpcStatusHeader } from '../grpc/status.js';
+import { MessageSizeGuard } from '../grpc/message-size-guard.js';
+import { parsePushback, type Pushback } from '../grpc/retry-pushback.js';
+import { GrpcStatus } from '../grpc/status.js';
 import type {
   DownstreamCall,
   DownstreamHandler,
   RequestHead,
 } from '../listener/downstream-call.js';
+import type { AttemptRecord } from '../outcome/attempt-record.js';
 import type { OutcomeSink, OutcomeSource } from '../outcome/call-outcome.js';
+import { CallRetries } from '../retry/call-retries.js';
+import type { HedgePolicy } from '../retry/hedge-policy.js';
 import type { Route } from '../router/route-table.js';
 import type { Cluster } from '../upstream/cluster.js';
 import type { Endpoint } from '../upstream/endpoint.js';
 import { Http2UpstreamCall } from '../upstream/http2-upstream-call.js';
 import type { UpstreamCall } from '../upstream/upstream-call.js';
-import type { Snapshot } from './snapshot.js';
-import { downstreamHeaders, upstreamRequestHeaders } from './header-rewrite.js';
+import {
+  attemptRecord,
+  grpcStatusOf,
+  missingStatus,
+  nonGrpcReply,
+  type AttemptFailure,
+} from './attempt-failure.js';
 import { callTimeoutMs, deadlineExceeded } from './call-timeout.js';
-import { MessageSizeGuard } from '../grpc/message-size-guard.js';
-import { parsePushback, type Pushback } from '../grpc/retry-pushback.js';
-import type { AttemptRecord } from '../outcome/attempt-record.js';
-import { CallRetries } from '../retry/call-retries.js';
+import { downstreamHeaders, upstreamRequestHeaders } from './header-rewrite.js';
 import { sendLocalReply } from './local-reply.js';
 import { ReplayBuffer } from './replay-buffer.js';
-import { UpstreamAttempt, type AttemptOwner } from './upstream-attempt.js';
+import type { Snapshot } from './snapshot.js';
+import { UpstreamAttempt, type AttemptKind, type AttemptOwner } from './upstream-attempt.js';
 
 /** What a listener gives all its calls: where outcomes go, and its own settings. */
 export interface CallEnvironment {
@@ -52,25 +60,15 @@ export interface CallEnvironment {
 }
 
 /**
- * Request bytes kept for a transparent retry (a call the backend never saw).
- * Beyond this a call that hits a refused stream or a dead endpoint fails
- * instead of being replayed.
+ * Request bytes kept for a transparent retry (a call the backend never saw)
+ * on a route without a retry or hedge policy. Beyond this a call that hits a
+ * refused stream or a dead endpoint fails instead of being replayed.
  */
 const TRANSPARENT_RETRY_BUFFER = 64 * 1024;
 /** Endpoints tried for one call whose connections fail, at most. */
 const MAX_CONNECT_ATTEMPTS = 3;
-/** Balancer picks a retry makes to find an endpoint the call has not tried. */
-const RETRY_PICKS = 3;
-
-/** A failed attempt as the call may still have to forward it, should no retry follow. */
-type AttemptFailure =
-  | {
-      readonly kind: 'reply';
-      readonly grpcStatus: number;
-      readonly headers: IncomingHttpHeaders;
-      readonly trailers: IncomingHttpHeaders | undefined;
-    }
-  | { readonly kind: 'error'; readonly error: ProxyError };
+/** Balancer picks made to find an endpoint the call has not tried. */
+const UNTRIED_PICKS = 3;
 
 const NO_PUSHBACK: Pushback = { kind: 'none' };
 
@@ -84,31 +82,30 @@ export class ProxyCall implements DownstreamHandler, AttemptOwner {
   #cluster: Cluster | undefined;
   /** The route's retry policy at work for this call; undefined without one. */
   #retries: CallRetries | undefined;
+  /** The route's hedging policy; undefined without one (never with #retries). */
+  #hedge: HedgePolicy | undefined;
+  /** Attempts open now, oldest first: one, or several while hedging. */
+  #live: UpstreamAttempt[] = [];
+  /** The attempt the call committed to; its reply is the client's. */
+  #winner: UpstreamAttempt | undefined;
+  /** The endpoint of the attempt the outcome describes (winner, else the latest). */
   #endpoint: Endpoint | undefined;
-  /** The endpoint whose in-flight count the current attempt holds (ended in `#finish`). */
-  #inFlightOn: Endpoint | undefined;
-  #up: UpstreamCall | undefined;
-  #attempt: UpstreamAttempt | undefined;
-  #attemptStartedAt = 0;
-  #attempts = 0;
+  #attemptsMade = 0;
+  /** The first attempt and hedges: what `hedge.max_attempts` counts (transparent ones not). */
+  #hedgeAttempts = 0;
   readonly #earlierAttempts: AttemptRecord[] = [];
   #connectFailures = 0;
   #refusedRetried = false;
-  /** No retry any more: the call's reply is the current attempt's. */
+  /** No other attempt any more: the client's reply is the winner's. */
   #committed = false;
-  /** Response headers of the current attempt, held while a retry is possible. */
-  #heldHeaders: IncomingHttpHeaders | undefined;
-  #holdTimer: NodeJS.Timeout | undefined;
-  #perTryTimer: NodeJS.Timeout | undefined;
-  /** Waiting out a retry's back-off: no attempt is open. */
-  #backoffTimer: NodeJS.Timeout | undefined;
-  /** The attempt given up last, forwarded as it came if its retry cannot run. */
-  #lastFailure: AttemptFailure | undefined;
+  /** A retry's back-off or the next hedge's delay. */
+  #nextAttemptTimer: NodeJS.Timeout | undefined;
+  /** The attempt given up last and how, forwarded as it came if no other can answer. */
+  #lastFailure: { readonly attempt: UpstreamAttempt; readonly failure: AttemptFailure } | undefined;
   #replay = new ReplayBuffer(TRANSPARENT_RETRY_BUFFER);
   /** Set only when the listener limits message size (parsing costs CPU). */
   readonly #requestGuard: MessageSizeGuard | undefined;
   readonly #responseGuard: MessageSizeGuard | undefined;
-  #trailers: IncomingHttpHeaders | undefined;
   #admitted = false;
   /** performance.now() at which the call expires; undefined for no deadline. */
   #deadline: number | undefined;
@@ -149,18 +146,12 @@ export class ProxyCall implements DownstreamHandler, AttemptOwner {
         );
       }
       this.#cluster = cluster;
-      if (route.retry !== undefined) {
-        const limits = cluster.limits;
-        this.#retries = new CallRetries(route.retry, {
-          budget: limits.retries,
-          activeCalls: () => limits.requests.inFlight,
-        });
-        this.#replay = new ReplayBuffer(route.retry.bufferLimit);
-      }
+      this.#applyPolicies(route, cluster);
       this.#startDeadline(route);
       const endpoint = this.#pick(cluster);
       this.#admit(cluster);
-      this.#forward(cluster, endpoint);
+      this.#startAttempt(cluster, endpoint, 'first');
+      this.#scheduleHedge();
     } catch (error) {
       this.#fail(toProxyError(error));
     }
@@ -186,13 +177,27 @@ export class ProxyCall implements DownstreamHandler, AttemptOwner {
     return route;
   }
 
-  /** Arms the call's deadline; on expiry DEADLINE_EXCEEDED and the backend stream is cancelled. */
+  /** The route's retry or hedge policy, and the replay buffer it needs. */
+  #applyPolicies(route: Route, cluster: Cluster): void {
+    if (route.retry !== undefined) {
+      const limits = cluster.limits;
+      this.#retries = new CallRetries(route.retry, {
+        budget: limits.retries,
+        activeCalls: () => limits.requests.inFlight,
+      });
+      this.#replay = new ReplayBuffer(route.retry.bufferLimit);
+    } else if (route.hedge !== undefined) {
+      this.#hedge = route.hedge;
+      this.#replay = new ReplayBuffer(route.hedge.bufferLimit);
+    }
+  }
+
+  /** Arms the call's deadline; on expiry DEADLINE_EXCEEDED and the backend streams are cancelled. */
   #startDeadline(route: Route): void {
     const timeoutMs = callTimeoutMs(this.#down.head, route);
     if (timeoutMs === undefined) return;
     this.#deadline = this.#startedAt + timeoutMs;
     this.#deadlineTimer = setTimeout(() => {
-      this.#up?.cancel();
       this.#fail(deadlineExceeded(timeoutMs));
     }, timeoutMs);
   }
@@ -218,24 +223,23 @@ export class ProxyCall implements DownstreamHandler, AttemptOwner {
    * A failure to even open it (endpoint in reconnect back-off, session
    * gone, a cluster limit) goes the same way as a failure reported later.
    */
-  #forward(cluster: Cluster, endpoint: Endpoint): void {
+  #startAttempt(cluster: Cluster, endpoint: Endpoint, kind: AttemptKind, budgetSlot = false): void {
     // Each attempt counts on its endpoint's in-flight calls exactly once.
     endpoint.callStarted();
-    this.#inFlightOn = endpoint;
+    const attempt = new UpstreamAttempt(this, endpoint, kind);
+    attempt.budgetSlot = budgetSlot;
+    this.#live.push(attempt);
+    this.#attemptsMade++;
+    if (kind === 'first' || kind === 'hedge') this.#hedgeAttempts++;
     this.#endpoint = endpoint;
-    this.#attempts++;
-    this.#attemptStartedAt = performance.now();
-    const attempt = new UpstreamAttempt(this);
-    this.#attempt = attempt;
     try {
-      this.#up = this.#openUpstream(cluster, endpoint, attempt);
+      attempt.up = this.#openUpstream(cluster, endpoint, attempt);
     } catch (error) {
-      this.#up = undefined;
-      this.onUpstreamError(toProxyError(error));
+      this.onAttemptError(attempt, toProxyError(error));
       return;
     }
-    this.#armPerTryTimeout(attempt, endpoint);
-    if (this.#attempts > 1) this.#replayRequest();
+    this.#armPerTryTimeout(attempt);
+    this.#replayTo(attempt);
   }
 
   #openUpstream(cluster: Cluster, endpoint: Endpoint, attempt: UpstreamAttempt): UpstreamCall {
@@ -248,8 +252,8 @@ export class ProxyCall implements DownstreamHandler, AttemptOwner {
     if (this.#deadline !== undefined) {
       headers['grpc-timeout'] = formatGrpcTimeout(this.#deadline - performance.now());
     }
-    const retries = this.#retries?.retries ?? 0;
-    if (retries > 0) headers['grpc-previous-rpc-attempts'] = String(retries);
+    const previous = this.#retries?.retries ?? Math.max(0, this.#hedgeAttempts - 1);
+    if (previous > 0) headers['grpc-previous-rpc-attempts'] = String(previous);
     const session = endpoint.pool.acquire();
     // A call whose session is still connecting is pending (circuit_breaker.max_pending).
     const pending = session.ready ? undefined : cluster.limits.pending;
@@ -260,33 +264,37 @@ export class ProxyCall implements DownstreamHandler, AttemptOwner {
     return new Http2UpstreamCall(session, headers, head.endStream, attempt, onConnected);
   }
 
-  #replayRequest(): void {
-    const up = this.#up;
+  /** Sends a new attempt what the client has sent so far. */
+  #replayTo(attempt: UpstreamAttempt): void {
+    const up = attempt.up;
     const chunks = this.#replay.chunks;
     if (up === undefined || chunks === undefined || this.#down.head.endStream) return;
-    for (const chunk of chunks) up.write(chunk);
+    for (const chunk of chunks) if (!up.write(chunk)) attempt.congested = true;
     if (this.#replay.ended) up.end();
-    this.#down.resumeRequest();
   }
 
   /** Until the call commits, an attempt gets `per_try_timeout` to answer; then it is retried. */
-  #armPerTryTimeout(attempt: UpstreamAttempt, endpoint: Endpoint): void {
+  #armPerTryTimeout(attempt: UpstreamAttempt): void {
     const timeoutMs = this.#retries?.policy.perTryTimeoutMs;
     if (timeoutMs === undefined || this.#committed) return;
-    this.#perTryTimer = setTimeout(() => {
-      this.#perTryTimer = undefined;
-      if (this.#attempt !== attempt || this.#committed) return;
-      this.#up?.cancel();
-      this.onUpstreamError(
+    attempt.after(timeoutMs, () => {
+      if (!this.#isLive(attempt) || this.#committed) return;
+      attempt.up?.cancel();
+      this.onAttemptError(
+        attempt,
         new ProxyError(
           'upstream_timeout',
-          `upstream ${endpoint.address} did not reply within per_try_timeout ${timeoutMs}ms`,
+          `upstream ${attempt.endpoint.address} did not reply within per_try_timeout ${timeoutMs}ms`,
         ),
       );
-    }, timeoutMs);
+    });
   }
 
-  // ── retries ────────────────────────────────────────────────────────────
+  #isLive(attempt: UpstreamAttempt): boolean {
+    return this.#live.includes(attempt);
+  }
+
+  // ── other attempts: transparent retries, retries, hedges ───────────────
 
   /** Whether the call can still go to another attempt at all. */
   #replayable(): boolean {
@@ -295,12 +303,12 @@ export class ProxyCall implements DownstreamHandler, AttemptOwner {
 
   /**
    * gRFC A6 transparent retry: a call the backend never saw is replayed,
-   * without counting as a retry attempt. A connect failure tries other
-   * endpoints (the failed one is held out by its pool's back-off), a refused
-   * stream is retried once. Never after the call committed, never when the
-   * request outgrew the replay buffer, never past the deadline.
+   * without counting as an attempt. A connect failure tries other endpoints
+   * (the failed one is held out by its pool's back-off), a refused stream is
+   * retried once. Never after the call committed, never when the request
+   * outgrew the replay buffer, never past the deadline.
    */
-  #retryTransparently(error: ProxyError): boolean {
+  #retryTransparently(attempt: UpstreamAttempt, error: ProxyError): boolean {
     const cluster = this.#cluster;
     if (cluster === undefined || !this.#replayable()) return false;
     if (error.code === 'upstream_connect_failed') {
@@ -313,86 +321,171 @@ export class ProxyCall implements DownstreamHandler, AttemptOwner {
     }
     const endpoint = cluster.balancer.pick({ headers: this.#down.head.headers });
     if (endpoint === undefined) return false;
-    this.#giveUpAttempt({ kind: 'error', error }, 'transparent');
-    this.#forward(cluster, endpoint);
+    // The replacement inherits a hedged attempt's budget slot.
+    const slot = attempt.budgetSlot;
+    attempt.budgetSlot = false;
+    this.#giveUp(attempt, { kind: 'error', error }, 'transparent');
+    this.#startAttempt(cluster, endpoint, 'transparent', slot);
     return true;
   }
 
-  /** A reply with a non-OK status before commit: retried when the policy and pushback allow. */
-  #retryAfterReply(
+  /** A non-OK reply before commit: another attempt when the policy and pushback allow. */
+  #recoverFromReply(
+    attempt: UpstreamAttempt,
     grpcStatus: number,
     headers: IncomingHttpHeaders,
     trailers: IncomingHttpHeaders | undefined,
   ): boolean {
-    if (grpcStatus === GrpcStatus.OK || this.#retries?.policy.retriesStatus(grpcStatus) !== true) {
-      return false;
-    }
+    if (grpcStatus === GrpcStatus.OK) return false;
     const pushback = parsePushback((trailers ?? headers)['grpc-retry-pushback-ms']);
-    return this.#retry({ kind: 'reply', grpcStatus, headers, trailers }, pushback);
+    return this.#recover(attempt, { kind: 'reply', grpcStatus, headers, trailers }, pushback);
   }
 
-  #retryAfterError(error: ProxyError): boolean {
-    if (this.#retries?.policy.retriesError(error) !== true) return false;
-    return this.#retry({ kind: 'error', error }, NO_PUSHBACK);
-  }
-
-  /** Gives up the current attempt and starts another after the back-off, when one may run. */
-  #retry(failure: AttemptFailure, pushback: Pushback): boolean {
+  /** Gives up a failed attempt for another one when the route's policy allows. */
+  #recover(attempt: UpstreamAttempt, failure: AttemptFailure, pushback: Pushback): boolean {
+    if (!this.#replayable() || failure.kind === 'cancelled') return false;
+    if (this.#hedge !== undefined) return this.#recoverHedged(attempt, failure, pushback);
     const retries = this.#retries;
-    if (retries === undefined || !this.#replayable()) return false;
+    if (retries === undefined) return false;
+    const retryable =
+      failure.kind === 'reply'
+        ? retries.policy.retriesStatus(failure.grpcStatus)
+        : retries.policy.retriesError(failure.error);
+    if (!retryable) return false;
     const decision = retries.next(pushback, performance.now(), this.#deadline);
     if (typeof decision !== 'number') return false;
-    this.#giveUpAttempt(failure, 'retry');
-    this.#backoffTimer = setTimeout(() => this.#startRetry(), decision);
+    this.#giveUp(attempt, failure, 'retry');
+    this.#nextAttemptTimer = setTimeout(() => {
+      this.#nextAttemptTimer = undefined;
+      this.#startRetry();
+    }, decision);
     return true;
   }
 
-  #startRetry(): void {
-    this.#backoffTimer = undefined;
-    const cluster = this.#cluster;
-    if (cluster === undefined || this.#error !== undefined || this.#finished) return;
-    const endpoint = this.#pickForRetry(cluster);
-    if (endpoint === undefined) this.#forwardLastFailure();
-    else this.#forward(cluster, endpoint);
+  /**
+   * A hedged attempt failed. A non-fatal failure ends only that attempt: the
+   * others go on, and when none is left the next hedge goes at once (after
+   * the backend's pushback, if it gave one). Anything else is the call's
+   * reply, as with one attempt.
+   */
+  #recoverHedged(
+    attempt: UpstreamAttempt,
+    failure: Exclude<AttemptFailure, { kind: 'cancelled' }>,
+    pushback: Pushback,
+  ): boolean {
+    const hedge = this.#hedge;
+    if (hedge === undefined || pushback.kind === 'stop') return false;
+    const nonFatal =
+      failure.kind === 'reply'
+        ? hedge.nonFatalStatus(failure.grpcStatus)
+        : hedge.nonFatalError(failure.error);
+    if (!nonFatal) return false;
+    const others = this.#live.some((other) => other !== attempt);
+    const moreAllowed = this.#hedgeAttempts < hedge.maxAttempts && !this.#pastDeadline();
+    if (!others && !moreAllowed) return false;
+    this.#giveUp(attempt, failure, 'hedge');
+    if (!others || pushback.kind === 'delay') {
+      this.#armNextHedge(pushback.kind === 'delay' ? pushback.ms : 0);
+    }
+    return true;
   }
 
-  /** A retry goes to an endpoint the call has not tried yet, when the balancer offers one. */
-  #pickForRetry(cluster: Cluster): Endpoint | undefined {
-    const tried = new Set(this.#earlierAttempts.map((a) => a.endpointRef));
+  #pastDeadline(): boolean {
+    return this.#deadline !== undefined && performance.now() >= this.#deadline;
+  }
+
+  #startRetry(): void {
+    const cluster = this.#cluster;
+    if (cluster === undefined || this.#error !== undefined || this.#finished) return;
+    const endpoint = this.#pickUntried(cluster);
+    if (endpoint === undefined) this.#forwardLastFailure();
+    else this.#startAttempt(cluster, endpoint, 'retry');
+  }
+
+  /** The next hedge after `hedge.delay`, while attempts are left. */
+  #scheduleHedge(): void {
+    const hedge = this.#hedge;
+    if (hedge === undefined || this.#committed || this.#hedgeAttempts >= hedge.maxAttempts) return;
+    this.#armNextHedge(hedge.delayMs);
+  }
+
+  #armNextHedge(delayMs: number): void {
+    clearTimeout(this.#nextAttemptTimer);
+    this.#nextAttemptTimer = setTimeout(() => {
+      this.#nextAttemptTimer = undefined;
+      this.#sendHedge();
+    }, delayMs);
+  }
+
+  /**
+   * Sends the call to one more endpoint, if attempts are left, the deadline
+   * has not passed and the cluster's retry budget admits it (a hedged
+   * attempt holds a budget slot until it ends). With no attempt left to
+   * answer and none sent, the last failure is the client's reply.
+   */
+  #sendHedge(): void {
+    const cluster = this.#cluster;
+    const hedge = this.#hedge;
+    if (cluster === undefined || hedge === undefined || !this.#replayable()) return;
+    const endpoint =
+      this.#hedgeAttempts < hedge.maxAttempts && !this.#pastDeadline()
+        ? this.#pickUntried(cluster)
+        : undefined;
+    const admitted =
+      endpoint !== undefined &&
+      cluster.limits.retries.tryAcquire(cluster.limits.requests.inFlight) === undefined;
+    if (endpoint === undefined || !admitted) {
+      if (this.#live.length === 0) this.#forwardLastFailure();
+      return;
+    }
+    this.#startAttempt(cluster, endpoint, 'hedge', true);
+    this.#scheduleHedge();
+  }
+
+  /** An endpoint no attempt of this call has run on, when the balancer offers one. */
+  #pickUntried(cluster: Cluster): Endpoint | undefined {
+    const tried = new Set<Endpoint>([
+      ...this.#earlierAttempts.map((a) => a.endpointRef),
+      ...this.#live.map((a) => a.endpoint),
+    ]);
     let endpoint: Endpoint | undefined;
-    for (let pick = 0; pick < RETRY_PICKS; pick++) {
+    for (let pick = 0; pick < UNTRIED_PICKS; pick++) {
       endpoint = cluster.balancer.pick({ headers: this.#down.head.headers });
       if (endpoint === undefined || !tried.has(endpoint)) break;
     }
     return endpoint;
   }
 
-  /** Ends the current attempt (cancelled if still open) and records how it failed. */
-  #giveUpAttempt(failure: AttemptFailure, then: AttemptRecord['then']): void {
-    this.#clearAttemptTimers();
-    this.#heldHeaders = undefined;
-    this.#up?.cancel();
-    this.#up = undefined;
-    this.#attempt = undefined;
-    this.#trailers = undefined;
-    const endpoint = this.#inFlightOn;
-    this.#inFlightOn = undefined;
-    if (endpoint !== undefined) {
-      endpoint.attemptAbandoned();
-      this.#earlierAttempts.push(attemptRecord(endpoint, failure, this.#attemptStartedAt, then));
-    }
-    this.#lastFailure = failure;
+  /** Ends an attempt (cancelled if still open), frees what it held and records how it ended. */
+  #giveUp(attempt: UpstreamAttempt, failure: AttemptFailure, then: AttemptRecord['then']): void {
+    attempt.cancel();
+    this.#live = this.#live.filter((a) => a !== attempt);
+    attempt.endpoint.attemptAbandoned();
+    this.#releaseBudgetSlot(attempt);
+    this.#earlierAttempts.push(attemptRecord(attempt, failure, then));
+    this.#lastFailure = { attempt, failure };
+    // The client may have been paused for this attempt's sake.
+    if (attempt.congested && !this.#live.some((a) => a.congested)) this.#down.resumeRequest();
   }
 
-  /** The retry cannot run after all: the client gets the last attempt's failure, as it came. */
+  #releaseBudgetSlot(attempt: UpstreamAttempt): void {
+    if (!attempt.budgetSlot) return;
+    attempt.budgetSlot = false;
+    this.#cluster?.limits.retries.release();
+  }
+
+  /** No other attempt can answer after all: the client gets the last failure, as it came. */
   #forwardLastFailure(): void {
-    const failure = this.#lastFailure;
+    const last = this.#lastFailure;
     // Its record becomes the call's own outcome again.
     this.#earlierAttempts.pop();
     this.#committed = true;
     this.#retries?.release();
-    if (failure === undefined || failure.kind === 'error') {
-      this.#fail(failure?.error ?? new ProxyError('internal', 'retry lost its failure'));
+    if (last !== undefined) this.#endpoint = last.attempt.endpoint;
+    const failure = last?.failure;
+    if (failure?.kind !== 'reply') {
+      const error = failure?.kind === 'error' ? failure.error : undefined;
+      this.#fail(error ?? new ProxyError('internal', 'no attempt left and no failure to forward'));
       return;
     }
     this.#httpStatus = 200;
@@ -406,62 +499,67 @@ export class ProxyCall implements DownstreamHandler, AttemptOwner {
   }
 
   /**
-   * No retry any more: forwards held response headers, frees the replay
-   * buffer and the retry slot, stops the per-try timeout.
+   * No other attempt any more: the others are cancelled, held response
+   * headers go out, the replay buffer and retry slots are freed, per-try
+   * timeouts stop.
    */
-  #commit(): void {
+  #commitTo(attempt: UpstreamAttempt): void {
     if (this.#committed) return;
     this.#committed = true;
-    this.#clearAttemptTimers();
+    this.#winner = attempt;
+    this.#endpoint = attempt.endpoint;
+    clearTimeout(this.#nextAttemptTimer);
+    this.#nextAttemptTimer = undefined;
+    attempt.stopTimers();
+    for (const other of this.#live) {
+      if (other !== attempt) this.#giveUp(other, { kind: 'cancelled' }, 'hedge_lost');
+    }
     this.#retries?.release();
+    this.#releaseBudgetSlot(attempt);
     this.#replay.drop();
-    const held = this.#heldHeaders;
-    this.#heldHeaders = undefined;
+    const held = attempt.heldHeaders;
+    attempt.heldHeaders = undefined;
     if (held !== undefined && this.#error === undefined && !this.#finished) {
+      this.#httpStatus = 200;
       this.#down.respond(downstreamHeaders(held));
     }
   }
 
-  /** Holds response headers for at most `hold` while a retry may still follow; else forwards them. */
-  #holdOrForward(headers: IncomingHttpHeaders): void {
+  /**
+   * Response headers that do not end the stream: a retried call holds them
+   * for at most `hold` while a retry may still follow; otherwise the first
+   * attempt to send them wins and they go out.
+   */
+  #onResponseHeaders(attempt: UpstreamAttempt, headers: IncomingHttpHeaders): void {
     const retries = this.#retries;
     if (
-      retries === undefined ||
-      !this.#replayable() ||
-      !retries.possible(performance.now(), this.#deadline)
+      retries !== undefined &&
+      this.#replayable() &&
+      retries.possible(performance.now(), this.#deadline)
     ) {
-      this.#commit();
-      this.#down.respond(downstreamHeaders(headers));
+      attempt.heldHeaders = headers;
+      attempt.after(retries.policy.holdMs, () => {
+        if (this.#isLive(attempt)) this.#commitTo(attempt);
+      });
       return;
     }
-    this.#heldHeaders = headers;
-    this.#holdTimer = setTimeout(() => {
-      this.#holdTimer = undefined;
-      this.#commit();
-    }, retries.policy.holdMs);
+    this.#commitTo(attempt);
+    this.#httpStatus = 200;
+    this.#down.respond(downstreamHeaders(headers));
   }
 
-  /** The request outgrew the replay buffer: no retry can replay it now. */
+  /** The request outgrew the replay buffer: no other attempt can replay it now. */
   #replayLost(): void {
     if (this.#committed) return;
-    if (this.#backoffTimer === undefined) {
-      this.#commit();
+    const oldest = this.#live[0];
+    if (oldest !== undefined) {
+      this.#commitTo(oldest);
       return;
     }
-    clearTimeout(this.#backoffTimer);
-    this.#backoffTimer = undefined;
+    // Waiting out a back-off with nothing to replay: the last failure stands.
+    clearTimeout(this.#nextAttemptTimer);
+    this.#nextAttemptTimer = undefined;
     this.#forwardLastFailure();
-  }
-
-  #clearAttemptTimers(): void {
-    clearTimeout(this.#holdTimer);
-    clearTimeout(this.#perTryTimer);
-    this.#holdTimer = undefined;
-    this.#perTryTimer = undefined;
-  }
-
-  get currentAttempt(): UpstreamAttempt | undefined {
-    return this.#attempt;
   }
 
   // ── client side events ─────────────────────────────────────────────────
@@ -475,22 +573,28 @@ export class ProxyCall implements DownstreamHandler, AttemptOwner {
       this.#replay.append(chunk);
       if (!this.#replay.intact) this.#replayLost();
     }
-    const up = this.#up;
-    if (up !== undefined && !up.write(chunk)) this.#down.pauseRequest();
+    let congested = false;
+    for (const attempt of this.#live) {
+      if (attempt.up !== undefined && !attempt.up.write(chunk)) {
+        attempt.congested = true;
+        congested = true;
+      }
+    }
+    if (congested) this.#down.pauseRequest();
   }
 
   onRequestEnd(): void {
     this.#replay.end();
-    this.#up?.end();
+    for (const attempt of this.#live) attempt.up?.end();
   }
 
   onResponseDrain(): void {
-    this.#up?.resumeResponse();
+    this.#winner?.up?.resumeResponse();
   }
 
   onDownstreamClose(complete: boolean): void {
     if (!complete && this.#error === undefined) {
-      this.#up?.cancel();
+      for (const attempt of this.#live) attempt.cancel();
       this.#source = 'cancelled';
       this.#error = new ProxyError('downstream_cancelled', 'client cancelled the call');
     }
@@ -499,33 +603,35 @@ export class ProxyCall implements DownstreamHandler, AttemptOwner {
 
   // ── backend side events ────────────────────────────────────────────────
 
-  onResponse(headers: IncomingHttpHeaders, endStream: boolean): void {
+  onAttemptResponse(attempt: UpstreamAttempt, headers: IncomingHttpHeaders, end: boolean): void {
+    if (!this.#isLive(attempt)) return;
     // node:http2 gives :status as a number although the type says string.
     const status = Number(headers[':status']);
+    const address = attempt.endpoint.address;
     if (this.#down.head.isGrpc && (status !== 200 || !isGrpcContentType(headers['content-type']))) {
-      this.#up?.cancel();
-      this.onUpstreamError(
-        nonGrpcReply(status, headers['content-type'], this.#endpoint?.address ?? ''),
-      );
+      attempt.up?.cancel();
+      this.onAttemptError(attempt, nonGrpcReply(status, headers['content-type'], address));
       return;
     }
-    this.#httpStatus = status;
-    if (!endStream) {
-      this.#holdOrForward(headers);
+    if (!end) {
+      this.#onResponseHeaders(attempt, headers);
       return;
     }
     const grpcStatus = grpcStatusOf(headers);
     if (grpcStatus === undefined && this.#down.head.isGrpc) {
-      this.onUpstreamError(missingStatus(this.#endpoint?.address ?? ''));
+      this.onAttemptError(attempt, missingStatus(address));
       return;
     }
-    if (grpcStatus !== undefined && this.#retryAfterReply(grpcStatus, headers, undefined)) return;
-    this.#commit();
+    if (grpcStatus !== undefined && this.#recoverFromReply(attempt, grpcStatus, headers, undefined))
+      return;
+    this.#commitTo(attempt);
+    this.#httpStatus = status;
     this.#grpcStatus = grpcStatus;
     this.#down.respondAndEnd(downstreamHeaders(headers));
   }
 
-  onResponseData(chunk: Buffer): void {
+  onAttemptData(attempt: UpstreamAttempt, chunk: Buffer): void {
+    if (!this.#isLive(attempt)) return;
     this.#bytesOut += chunk.length;
     if (
       this.#responseGuard !== undefined &&
@@ -534,30 +640,27 @@ export class ProxyCall implements DownstreamHandler, AttemptOwner {
       return;
     }
     // The first response message commits the call (and sends held headers).
-    this.#commit();
-    if (!this.#down.write(chunk)) this.#up?.pauseResponse();
+    this.#commitTo(attempt);
+    if (!this.#down.write(chunk)) attempt.up?.pauseResponse();
   }
 
-  onTrailers(trailers: IncomingHttpHeaders): void {
-    this.#trailers = trailers;
-  }
-
-  onResponseEnd(): void {
-    if (this.#error !== undefined) return;
-    const held = this.#heldHeaders;
-    const trailers = this.#trailers;
+  onAttemptEnd(attempt: UpstreamAttempt): void {
+    if (!this.#isLive(attempt) || this.#error !== undefined) return;
+    const held = attempt.heldHeaders;
+    const trailers = attempt.trailers;
     if (held !== undefined) {
       // Headers held and no message: the trailers decide between a retry and forwarding both.
       const status = trailers === undefined ? undefined : grpcStatusOf(trailers);
-      if (status !== undefined && this.#retryAfterReply(status, held, trailers)) return;
-      this.#commit();
+      if (status !== undefined && this.#recoverFromReply(attempt, status, held, trailers)) return;
+      this.#commitTo(attempt);
     }
     if (!this.#down.responded) {
       // The stream ended (e.g. RST_STREAM(NO_ERROR)) before any response headers.
-      this.onUpstreamError(
+      this.onAttemptError(
+        attempt,
         new ProxyError(
           'upstream_reset',
-          `upstream ${this.#endpoint?.address ?? ''} closed the stream without a response`,
+          `upstream ${attempt.endpoint.address} closed the stream without a response`,
         ),
       );
       return;
@@ -566,19 +669,23 @@ export class ProxyCall implements DownstreamHandler, AttemptOwner {
     if (this.#down.head.isGrpc) {
       this.#grpcStatus = trailers === undefined ? undefined : grpcStatusOf(trailers);
       if (this.#grpcStatus === undefined) {
-        this.#fail(missingStatus(this.#endpoint?.address ?? ''));
+        this.#fail(missingStatus(attempt.endpoint.address));
         return;
       }
     }
     this.#down.end(trailers === undefined ? undefined : downstreamHeaders(trailers));
   }
 
-  onRequestDrain(): void {
-    this.#down.resumeRequest();
+  onAttemptDrain(attempt: UpstreamAttempt): void {
+    if (!this.#isLive(attempt)) return;
+    attempt.congested = false;
+    if (!this.#live.some((a) => a.congested)) this.#down.resumeRequest();
   }
 
-  onUpstreamError(error: ProxyError): void {
-    if (this.#retryTransparently(error) || this.#retryAfterError(error)) return;
+  onAttemptError(attempt: UpstreamAttempt, error: ProxyError): void {
+    if (!this.#isLive(attempt)) return;
+    if (this.#retryTransparently(attempt, error)) return;
+    if (this.#recover(attempt, { kind: 'error', error }, NO_PUSHBACK)) return;
     this.#fail(error);
   }
 
@@ -589,7 +696,6 @@ export class ProxyCall implements DownstreamHandler, AttemptOwner {
     if (this.#error !== undefined) return true;
     const length = guard.check(chunk);
     if (length === undefined) return false;
-    this.#up?.cancel();
     this.#fail(
       new ProxyError(
         'message_too_large',
@@ -599,18 +705,17 @@ export class ProxyCall implements DownstreamHandler, AttemptOwner {
     return true;
   }
 
-  /** Ends the call from outside (shutdown): the backend stream is cancelled, the client gets `error`. */
+  /** Ends the call from outside (shutdown): the backend streams are cancelled, the client gets `error`. */
   abort(error: ProxyError): void {
-    this.#up?.cancel();
     this.#fail(error);
   }
 
-  /** Ends the call with a local reply for this error (once). */
+  /** Ends the call with a local reply for this error (once); every attempt is cancelled. */
   #fail(error: ProxyError): void {
     if (this.#error !== undefined || this.#finished) return;
     this.#error = error;
     this.#source = 'local';
-    this.#stopRetrying();
+    this.#stopAttempts();
     this.#grpcStatus = this.#down.head.isGrpc ? error.grpcStatus : undefined;
     if (!this.#down.responded) this.#httpStatus = this.#down.head.isGrpc ? 200 : error.httpStatus;
     try {
@@ -620,12 +725,15 @@ export class ProxyCall implements DownstreamHandler, AttemptOwner {
     }
   }
 
-  /** No more attempts: timers stopped, held headers dropped, retry slot given back. */
-  #stopRetrying(): void {
-    this.#clearAttemptTimers();
-    clearTimeout(this.#backoffTimer);
-    this.#backoffTimer = undefined;
-    this.#heldHeaders = undefined;
+  /** No more attempts: every live one cancelled (kept for `#finish`), timers stopped, slots freed. */
+  #stopAttempts(): void {
+    clearTimeout(this.#nextAttemptTimer);
+    this.#nextAttemptTimer = undefined;
+    for (const attempt of this.#live) {
+      attempt.cancel();
+      attempt.heldHeaders = undefined;
+      this.#releaseBudgetSlot(attempt);
+    }
     this.#retries?.release();
   }
 
@@ -633,10 +741,9 @@ export class ProxyCall implements DownstreamHandler, AttemptOwner {
     if (this.#finished) return;
     this.#finished = true;
     clearTimeout(this.#deadlineTimer);
-    this.#stopRetrying();
-    this.#up?.cancel();
-    this.#inFlightOn?.callEnded();
-    this.#inFlightOn = undefined;
+    this.#stopAttempts();
+    for (const attempt of this.#live) attempt.endpoint.callEnded();
+    this.#live = [];
     if (this.#admitted) this.#cluster?.limits.requests.release();
     const head = this.#down.head;
     const error = this.#error;
@@ -660,58 +767,9 @@ export class ProxyCall implements DownstreamHandler, AttemptOwner {
       durationMs: performance.now() - this.#startedAt,
       bytesIn: this.#bytesIn,
       bytesOut: this.#bytesOut,
-      attempts: this.#attempts,
+      attempts: this.#attemptsMade,
       retries: this.#retries?.retries ?? 0,
       earlierAttempts: this.#earlierAttempts,
     });
   }
-}
-
-function attemptRecord(
-  endpoint: Endpoint,
-  failure: AttemptFailure,
-  startedAt: number,
-  then: AttemptRecord['then'],
-): AttemptRecord {
-  const reply = failure.kind === 'reply';
-  return {
-    endpoint: endpoint.address,
-    endpointRef: endpoint,
-    source: reply ? 'upstream' : 'local',
-    grpcStatus: reply ? failure.grpcStatus : failure.error.grpcStatus,
-    httpStatus: reply ? 200 : undefined,
-    error: reply ? undefined : failure.error.code,
-    durationMs: performance.now() - startedAt,
-    then,
-  };
-}
-
-function grpcStatusOf(headers: IncomingHttpHeaders): number | undefined {
-  const value = headers['grpc-status'];
-  return typeof value === 'string' ? parseGrpcStatusHeader(value) : undefined;
-}
-
-/** A gRPC call answered with a non-gRPC reply (http-grpc-status-mapping.md). */
-function nonGrpcReply(
-  status: number,
-  contentType: string | undefined,
-  endpoint: string,
-): ProxyError {
-  const what = status === 200 ? `content-type ${contentType ?? 'none'}` : `HTTP ${status}`;
-  return new ProxyError(
-    'upstream_protocol_error',
-    `upstream ${endpoint} replied ${what}, not gRPC`,
-    {
-      grpcStatus: status === 200 ? GrpcStatus.UNKNOWN : grpcStatusFromHttpStatus(status),
-    },
-  );
-}
-
-/** Never a silent OK: a gRPC reply must end with a valid grpc-status. */
-function missingStatus(endpoint: string): ProxyError {
-  return new ProxyError(
-    'upstream_protocol_error',
-    `upstream ${endpoint} ended the response without a valid grpc-status`,
-    { grpcStatus: GrpcStatus.UNKNOWN },
-  );
 }

@@ -1,45 +1,84 @@
 /**
- * One attempt at the backend side of a call. A call may make several
- * (transparent retries); events from an attempt that was given up must not
- * reach the call, so each attempt forwards events only while it is current.
+ * One attempt at the backend side of a call: the endpoint it runs on, its
+ * upstream stream, and what it has received so far. A call may run several
+ * (transparent retries and retries one after another, hedged attempts at
+ * once); each attempt hands its events to the call together with itself, so
+ * the call can tell a live attempt from one it gave up.
  */
 import type { IncomingHttpHeaders } from 'node:http2';
 import type { ProxyError } from '../errors/proxy-error.js';
-import type { UpstreamHandler } from '../upstream/upstream-call.js';
+import type { Endpoint } from '../upstream/endpoint.js';
+import type { UpstreamCall, UpstreamHandler } from '../upstream/upstream-call.js';
 
-export interface AttemptOwner extends UpstreamHandler {
-  /** The attempt whose events count now. */
-  readonly currentAttempt: UpstreamAttempt | undefined;
+/** How an attempt came about (the access log and metrics say so). */
+export type AttemptKind = 'first' | 'retry' | 'hedge' | 'transparent';
+
+/** The call's side of its attempts' events. */
+export interface AttemptOwner {
+  onAttemptResponse(attempt: UpstreamAttempt, headers: IncomingHttpHeaders, end: boolean): void;
+  onAttemptData(attempt: UpstreamAttempt, chunk: Buffer): void;
+  onAttemptEnd(attempt: UpstreamAttempt): void;
+  onAttemptDrain(attempt: UpstreamAttempt): void;
+  onAttemptError(attempt: UpstreamAttempt, error: ProxyError): void;
 }
 
 export class UpstreamAttempt implements UpstreamHandler {
-  constructor(private readonly owner: AttemptOwner) {}
+  readonly startedAt = performance.now();
+  /** Set once the stream is open (undefined if opening it failed). */
+  up: UpstreamCall | undefined;
+  /** Response headers held while a retry may still follow (retry policies only). */
+  heldHeaders: IncomingHttpHeaders | undefined;
+  trailers: IncomingHttpHeaders | undefined;
+  /** The upstream stream asked the client side to wait (write returned false). */
+  congested = false;
+  /** Holds a slot of the cluster's retry budget (a hedged attempt). */
+  budgetSlot = false;
+  #timers: NodeJS.Timeout[] = [];
 
-  #current(): boolean {
-    return this.owner.currentAttempt === this;
+  constructor(
+    private readonly owner: AttemptOwner,
+    readonly endpoint: Endpoint,
+    readonly kind: AttemptKind,
+  ) {}
+
+  /** Runs `callback` after `ms` unless the attempt is stopped first. */
+  after(ms: number, callback: () => void): void {
+    this.#timers.push(setTimeout(callback, ms));
+  }
+
+  /** Stops the attempt's timers (per-try timeout, hold). */
+  stopTimers(): void {
+    for (const timer of this.#timers) clearTimeout(timer);
+    this.#timers = [];
+  }
+
+  /** Stops its timers and cancels its stream (no-op once the response ended). */
+  cancel(): void {
+    this.stopTimers();
+    this.up?.cancel();
   }
 
   onResponse(headers: IncomingHttpHeaders, endStream: boolean): void {
-    if (this.#current()) this.owner.onResponse(headers, endStream);
+    this.owner.onAttemptResponse(this, headers, endStream);
   }
 
   onResponseData(chunk: Buffer): void {
-    if (this.#current()) this.owner.onResponseData(chunk);
+    this.owner.onAttemptData(this, chunk);
   }
 
   onTrailers(trailers: IncomingHttpHeaders): void {
-    if (this.#current()) this.owner.onTrailers(trailers);
+    this.trailers = trailers;
   }
 
   onResponseEnd(): void {
-    if (this.#current()) this.owner.onResponseEnd();
+    this.owner.onAttemptEnd(this);
   }
 
   onRequestDrain(): void {
-    if (this.#current()) this.owner.onRequestDrain();
+    this.owner.onAttemptDrain(this);
   }
 
   onUpstreamError(error: ProxyError): void {
-    if (this.#current()) this.owner.onUpstreamError(error);
+    this.owner.onAttemptError(this, error);
   }
 }

@@ -8,19 +8,9 @@
 import { requireByteSize } from '../config/byte-size.js';
 import { DEFAULTS, type RetryPolicyConfig } from '../config/schema.js';
 import { requireDuration } from '../config/duration.js';
-import type { ProxyError, ProxyErrorCode } from '../errors/proxy-error.js';
-import { parseGrpcStatusConfigName } from '../grpc/status.js';
+import type { ProxyError } from '../errors/proxy-error.js';
+import { FailureConditions } from './failure-conditions.js';
 import { fullJitterBackoffMs } from './full-jitter.js';
-
-/** Upstream failures named by their own condition in `retry_on`. */
-const ERROR_CONDITIONS: Partial<Record<ProxyErrorCode, string>> = {
-  upstream_connect_failed: 'connect-failure',
-  upstream_refused_stream: 'refused-stream',
-  upstream_connection_lost: 'reset',
-  upstream_reset: 'reset',
-  upstream_cancelled: 'reset',
-  upstream_overloaded: 'reset',
-};
 
 export class RetryPolicy {
   readonly maxAttempts: number;
@@ -30,15 +20,10 @@ export class RetryPolicy {
   readonly backoffMaxMs: number;
   readonly bufferLimit: number;
   readonly holdMs: number;
-  readonly #statuses = new Set<number>();
-  readonly #conditions = new Set<string>();
+  readonly #retryOn: FailureConditions;
 
   constructor(config: RetryPolicyConfig) {
-    for (const name of config.retry_on ?? DEFAULTS.retryOn) {
-      const status = parseGrpcStatusConfigName(name);
-      if (status === undefined) this.#conditions.add(name);
-      else this.#statuses.add(status);
-    }
+    this.#retryOn = new FailureConditions(config.retry_on ?? DEFAULTS.retryOn);
     this.maxAttempts = config.max_attempts ?? DEFAULTS.maxAttempts;
     this.perTryTimeoutMs =
       config.per_try_timeout === undefined ? undefined : requireDuration(config.per_try_timeout);
@@ -50,22 +35,12 @@ export class RetryPolicy {
 
   /** A reply whose status (trailers-only headers, or trailers before any message) this retries. */
   retriesStatus(grpcStatus: number): boolean {
-    return this.#statuses.has(grpcStatus);
+    return this.#retryOn.matchesStatus(grpcStatus);
   }
 
-  /**
-   * An upstream failure this retries: by its own condition (`reset`,
-   * `connect-failure`, `refused-stream`) or by the status the client would
-   * see. Only failures of the upstream attempt qualify; the proxy's own
-   * limits and the client's deadline are never retried. A per-try timeout
-   * always is: that is what the timeout is for.
-   */
+  /** An upstream failure this retries (failure-conditions.ts says which qualify). */
   retriesError(error: ProxyError): boolean {
-    if (error.code === 'upstream_timeout') return true;
-    if (!error.code.startsWith('upstream_')) return false;
-    const condition = ERROR_CONDITIONS[error.code];
-    if (condition !== undefined && this.#conditions.has(condition)) return true;
-    return this.#statuses.has(error.grpcStatus);
+    return this.#retryOn.matchesError(error);
   }
 
   /** Back-off before retry `n` (1 for the first retry); `random` returns [0, 1). */

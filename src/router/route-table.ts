@@ -7,6 +7,9 @@ import type { IncomingHttpHeaders } from 'node:http2';
 import { requireDuration } from '../config/duration.js';
 import type { RouteConfig, RouteMatchConfig } from '../config/schema.js';
 import { MAX_TIMER_MS } from '../grpc/grpc-timeout.js';
+import { requireByteSize } from '../config/byte-size.js';
+import { DEFAULTS } from '../config/schema.js';
+import { HedgePolicy } from '../retry/hedge-policy.js';
 import { RetryPolicy } from '../retry/retry-policy.js';
 
 /** What the router looks at: taken from the request head once per call. */
@@ -30,6 +33,8 @@ export interface Route {
   readonly timeoutMs: number | undefined;
   /** The route's `retry:` policy; undefined when calls are not retried (transparent retries aside). */
   readonly retry: RetryPolicy | undefined;
+  /** The route's `hedge:` policy; undefined when calls are not hedged (never with `retry`). */
+  readonly hedge: HedgePolicy | undefined;
 }
 
 type Predicate = (request: RouteRequest) => boolean;
@@ -63,6 +68,10 @@ export class RouteTable {
               ? undefined
               : Math.min(requireDuration(config.timeout), MAX_TIMER_MS),
           retry: config.retry === undefined ? undefined : new RetryPolicy(config.retry),
+          hedge:
+            config.hedge === undefined
+              ? undefined
+              : new HedgePolicy(config.hedge, requireByteSize(DEFAULTS.retryBufferLimit)),
         }),
         predicates: compileMatch(config.match),
       }),

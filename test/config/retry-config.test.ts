@@ -64,3 +64,32 @@ void t.test('durations, sizes, ranges and unknown keys', (t) => {
   t.equal(issues([...SMALL_CONFIG, '    circuit_breaker: { max_pending: 0 }']).length, 1);
   t.end();
 });
+
+void t.test('hedge: loads on an idempotent route; needs idempotent and excludes retry', (t) => {
+  t.same(
+    issues(
+      withRoute(
+        '    idempotent: true',
+        '    hedge: { delay: 50ms, max_attempts: 3, non_fatal_on: [unavailable, reset] }',
+      ),
+    ),
+    [],
+  );
+  t.same(issues(withRoute('    hedge: { delay: 50ms }')), [
+    'config.yaml:8:5 routes[0].hedge: route "all": hedge sends each call to several backends; allowed only with idempotent: true on the route',
+  ]);
+  t.same(issues(withRoute('    idempotent: true', '    retry: {}', '    hedge: { delay: 50ms }')), [
+    'config.yaml:10:5 routes[0].hedge: route "all" has both retry and hedge; keep one (a hedged call is already sent more than once)',
+  ]);
+  t.equal(
+    issues(withRoute('    idempotent: true', '    hedge: {}')).length,
+    1,
+    'delay is required',
+  );
+  t.equal(
+    issues(withRoute('    idempotent: true', '    hedge: { delay: 5ms, max_attempts: 1 }')).length,
+    1,
+    'at least 2 attempts',
+  );
+  t.end();
+});
