@@ -144,8 +144,8 @@ export class Listener {
 
   async #close(graceMs: number): Promise<void> {
     this.#closing = true;
-    const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
-    for (const session of this.#sessions) goAwayTwice(session);
+    // Connections accepted from here on get the same two GOAWAYs (#track).
+    const goaways = Promise.all([...this.#sessions].map((session) => goAwayTwice(session)));
     let destroyTimer: NodeJS.Timeout | undefined;
     const destroyAll = (): void => {
       clearTimeout(destroyTimer);
@@ -166,7 +166,12 @@ export class Listener {
         else cancel();
       }
     }, graceMs);
-    await closed;
+    // Stop listening only once the GOAWAYs are out: from Node 24 on,
+    // server.close() also sends every session a GOAWAY of its own, and one
+    // with the real last-stream-id before ours (2^31-1) would make the client
+    // treat ours as a protocol error.
+    await goaways;
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
     clearTimeout(timer);
     clearTimeout(destroyTimer);
     this.#onNoStreams = undefined;
@@ -180,7 +185,7 @@ export class Listener {
   #track(session: ServerHttp2Session): void {
     this.#sessions.add(session);
     // A connection accepted just before close(): it gets the same treatment.
-    if (this.#closing) goAwayTwice(session);
+    if (this.#closing) void goAwayTwice(session);
     session.once('close', () => this.#sessions.delete(session));
     session.on('error', (error) => this.#logger.debug({ err: error }, 'client session error'));
     session.once('localSettings', () => {
@@ -193,15 +198,21 @@ export class Listener {
   }
 }
 
-/** The two-phase GOAWAY of a graceful close (gRFC A9); the session closes once its streams end. */
-function goAwayTwice(session: Http2Session): void {
-  if (session.closed || session.destroyed) return;
+/**
+ * The two-phase GOAWAY of a graceful close (gRFC A9); the session closes
+ * once its streams end. Resolves when the second GOAWAY has been sent.
+ */
+function goAwayTwice(session: Http2Session): Promise<void> {
+  if (session.closed || session.destroyed) return Promise.resolve();
   let second = false;
+  let sent: () => void = () => undefined;
+  const secondSent = new Promise<void>((resolve) => (sent = resolve));
   const closeNow = (): void => {
     if (second) return;
     second = true;
     clearTimeout(timer);
     if (!session.closed && !session.destroyed) session.close();
+    sent();
   };
   const timer = setTimeout(closeNow, GOAWAY_PING_TIMEOUT_MS);
   try {
@@ -210,4 +221,5 @@ function goAwayTwice(session: Http2Session): void {
   } catch {
     closeNow();
   }
+  return secondSent;
 }
