@@ -1,0 +1,618 @@
+/**
+ * The forward stage of one call: its upstream attempts. It opens the first,
+ * fans the request out to every live attempt (keeping a bounded copy for
+ * later ones), and decides, until the call is *committed* to one attempt,
+ * whether a failed attempt is replaced: transparently when the backend never
+ * saw it (gRFC A6), after a back-off under the route's `retry` policy, or by
+ * the next staggered attempt under its `hedge` policy (several at once; the
+ * first to answer wins, the others are cancelled). A retried call holds
+ * response headers while a retry is still possible (docs/retries.md).
+ *
+ * What reaches the client goes through `ClientSide` (the ProxyCall).
+ */
+import type { IncomingHttpHeaders } from 'node:http2';
+import { ProxyError, toProxyError } from '../errors/proxy-error.js';
+import { formatGrpcTimeout } from '../grpc/grpc-timeout.js';
+import { isGrpcContentType } from '../grpc/http-status-mapping.js';
+import { parsePushback, type Pushback } from '../grpc/retry-pushback.js';
+import { GrpcStatus } from '../grpc/status.js';
+import type { RequestHead } from '../listener/downstream-call.js';
+import type { AttemptRecord } from '../outcome/attempt-record.js';
+import { CallRetries } from '../retry/call-retries.js';
+import type { HedgePolicy } from '../retry/hedge-policy.js';
+import type { Route } from '../router/route-table.js';
+import type { Cluster } from '../upstream/cluster.js';
+import type { Endpoint } from '../upstream/endpoint.js';
+import { Http2UpstreamCall } from '../upstream/http2-upstream-call.js';
+import type { UpstreamCall } from '../upstream/upstream-call.js';
+import {
+  attemptRecord,
+  grpcStatusOf,
+  missingStatus,
+  nonGrpcReply,
+  type AttemptFailure,
+} from './attempt-failure.js';
+import { upstreamRequestHeaders } from './header-rewrite.js';
+import { ReplayBuffer } from './replay-buffer.js';
+import { UpstreamAttempt, type AttemptKind, type AttemptOwner } from './upstream-attempt.js';
+
+/** The client side of the call, as the forwarder drives it. */
+export interface ClientSide {
+  readonly head: RequestHead;
+  /** The call ended with a local reply, or the client went away. */
+  readonly over: boolean;
+  /** Response headers went out. */
+  readonly responded: boolean;
+  /** performance.now() at which the call expires; undefined for none. */
+  readonly deadline: number | undefined;
+  respond(headers: IncomingHttpHeaders): void;
+  /** A trailers-only reply, whole. */
+  respondAndEnd(headers: IncomingHttpHeaders, grpcStatus: number | undefined): void;
+  /** A response body chunk; false asks to pause the attempt until the client drains. */
+  write(chunk: Buffer): boolean;
+  /** The response's end, with the backend's trailers (`endpoint` names it in errors). */
+  end(trailers: IncomingHttpHeaders | undefined, endpoint: string): void;
+  pauseRequest(): void;
+  resumeRequest(): void;
+  /** Ends the call with a local reply; the forwarder is stopped by it. */
+  fail(error: ProxyError): void;
+}
+
+export interface ForwardOptions {
+  readonly cluster: Cluster;
+  readonly route: Route;
+  readonly requestId: string;
+  readonly appendForwardedFor: boolean;
+}
+
+/**
+ * Request bytes kept for a transparent retry (a call the backend never saw)
+ * on a route without a retry or hedge policy. Beyond this a call that hits a
+ * refused stream or a dead endpoint fails instead of being replayed.
+ */
+const TRANSPARENT_RETRY_BUFFER = 64 * 1024;
+/** Endpoints tried for one call whose connections fail, at most. */
+const MAX_CONNECT_ATTEMPTS = 3;
+/** Balancer picks made to find an endpoint the call has not tried. */
+const UNTRIED_PICKS = 3;
+
+const NO_PUSHBACK: Pushback = { kind: 'none' };
+
+export class Forwarder implements AttemptOwner {
+  readonly #client: ClientSide;
+  readonly #options: ForwardOptions;
+  readonly #cluster: Cluster;
+  /** The route's retry policy at work for this call; undefined without one. */
+  readonly #retries: CallRetries | undefined;
+  /** The route's hedging policy; undefined without one (never with #retries). */
+  readonly #hedge: HedgePolicy | undefined;
+  readonly #replay: ReplayBuffer;
+  /** Attempts open now, oldest first: one, or several while hedging. */
+  #live: UpstreamAttempt[] = [];
+  /** The attempt the call committed to; its reply is the client's. */
+  #winner: UpstreamAttempt | undefined;
+  #endpoint: Endpoint | undefined;
+  #attemptsMade = 0;
+  /** The first attempt and hedges: what `hedge.max_attempts` counts (transparent ones not). */
+  #hedgeAttempts = 0;
+  readonly #earlierAttempts: AttemptRecord[] = [];
+  #connectFailures = 0;
+  #refusedRetried = false;
+  #committed = false;
+  /** A trailers-only reply went to the client: the attempt's end adds nothing. */
+  #endedWhole = false;
+  #stopped = false;
+  /** A retry's back-off or the next hedge's delay. */
+  #nextAttemptTimer: NodeJS.Timeout | undefined;
+  /** The attempt given up last and how, forwarded as it came if no other can answer. */
+  #lastFailure: { readonly attempt: UpstreamAttempt; readonly failure: AttemptFailure } | undefined;
+
+  constructor(client: ClientSide, options: ForwardOptions) {
+    this.#client = client;
+    this.#options = options;
+    const { cluster, route } = options;
+    this.#cluster = cluster;
+    if (route.retry !== undefined) {
+      const limits = cluster.limits;
+      this.#retries = new CallRetries(route.retry, {
+        budget: limits.retries,
+        activeCalls: () => limits.requests.inFlight,
+      });
+    }
+    this.#hedge = route.retry === undefined ? route.hedge : undefined;
+    this.#replay = new ReplayBuffer(
+      route.retry?.bufferLimit ?? route.hedge?.bufferLimit ?? TRANSPARENT_RETRY_BUFFER,
+    );
+  }
+
+  /** The endpoint of the attempt the call's outcome describes (winner, else the latest). */
+  get endpoint(): Endpoint | undefined {
+    return this.#endpoint;
+  }
+
+  get attemptsMade(): number {
+    return this.#attemptsMade;
+  }
+
+  get retries(): number {
+    return this.#retries?.retries ?? 0;
+  }
+
+  get earlierAttempts(): readonly AttemptRecord[] {
+    return this.#earlierAttempts;
+  }
+
+  /** Opens the first attempt (and arms the first hedge). */
+  start(endpoint: Endpoint): void {
+    this.#startAttempt(endpoint, 'first');
+    this.#scheduleHedge();
+  }
+
+  // ── the request, fanned out ────────────────────────────────────────────
+
+  /** A request body chunk for every live attempt (and the replay copy, until commit). */
+  requestData(chunk: Buffer): void {
+    if (!this.#committed) {
+      this.#replay.append(chunk);
+      if (!this.#replay.intact) this.#replayLost();
+    }
+    let congested = false;
+    for (const attempt of this.#live) {
+      if (attempt.up !== undefined && !attempt.up.write(chunk)) {
+        attempt.congested = true;
+        congested = true;
+      }
+    }
+    if (congested) this.#client.pauseRequest();
+  }
+
+  requestEnd(): void {
+    this.#replay.end();
+    for (const attempt of this.#live) attempt.up?.end();
+  }
+
+  /** The client can take more of the response. */
+  resumeResponse(): void {
+    this.#winner?.up?.resumeResponse();
+  }
+
+  /** No more attempts: every live one cancelled, timers stopped, retry slots freed. */
+  stop(): void {
+    this.#stopped = true;
+    clearTimeout(this.#nextAttemptTimer);
+    this.#nextAttemptTimer = undefined;
+    for (const attempt of this.#live) {
+      attempt.cancel();
+      attempt.heldHeaders = undefined;
+      this.#releaseBudgetSlot(attempt);
+    }
+    this.#retries?.release();
+  }
+
+  /** The call ended: stops everything and ends the live attempts' in-flight counts. */
+  finish(): void {
+    this.stop();
+    for (const attempt of this.#live) attempt.endpoint.callEnded();
+    this.#live = [];
+  }
+
+  // ── attempts ───────────────────────────────────────────────────────────
+
+  /**
+   * Opens an attempt on `endpoint` and replays what the client sent so far.
+   * A failure to even open it (endpoint in reconnect back-off, session
+   * gone, a cluster limit) goes the same way as a failure reported later.
+   */
+  #startAttempt(endpoint: Endpoint, kind: AttemptKind, budgetSlot = false): void {
+    // Each attempt counts on its endpoint's in-flight calls exactly once.
+    endpoint.callStarted();
+    const attempt = new UpstreamAttempt(this, endpoint, kind);
+    attempt.budgetSlot = budgetSlot;
+    this.#live.push(attempt);
+    this.#attemptsMade++;
+    if (kind === 'first' || kind === 'hedge') this.#hedgeAttempts++;
+    this.#endpoint = endpoint;
+    try {
+      attempt.up = this.#openUpstream(endpoint, attempt);
+    } catch (error) {
+      this.onAttemptError(attempt, toProxyError(error));
+      return;
+    }
+    this.#armPerTryTimeout(attempt);
+    this.#replayTo(attempt);
+  }
+
+  #openUpstream(endpoint: Endpoint, attempt: UpstreamAttempt): UpstreamCall {
+    const head = this.#client.head;
+    const cluster = this.#cluster;
+    const headers = upstreamRequestHeaders(head, {
+      authority: cluster.authority,
+      appendForwardedFor: this.#options.appendForwardedFor,
+      requestId: this.#options.requestId,
+    });
+    const deadline = this.#client.deadline;
+    if (deadline !== undefined) {
+      headers['grpc-timeout'] = formatGrpcTimeout(deadline - performance.now());
+    }
+    const previous = this.#retries?.retries ?? Math.max(0, this.#hedgeAttempts - 1);
+    if (previous > 0) headers['grpc-previous-rpc-attempts'] = String(previous);
+    const session = endpoint.pool.acquire();
+    // A call whose session is still connecting is pending (circuit_breaker.max_pending).
+    const pending = session.ready ? undefined : cluster.limits.pending;
+    if (pending !== undefined && !pending.tryAcquire()) {
+      throw cluster.limits.overflowError('max_pending');
+    }
+    const onConnected = pending === undefined ? undefined : () => pending.release();
+    return new Http2UpstreamCall(session, headers, head.endStream, attempt, onConnected);
+  }
+
+  /** Sends a new attempt what the client has sent so far. */
+  #replayTo(attempt: UpstreamAttempt): void {
+    const up = attempt.up;
+    const chunks = this.#replay.chunks;
+    if (up === undefined || chunks === undefined || this.#client.head.endStream) return;
+    for (const chunk of chunks) if (!up.write(chunk)) attempt.congested = true;
+    if (this.#replay.ended) up.end();
+  }
+
+  /** Until the call commits, an attempt gets `per_try_timeout` to answer; then it is retried. */
+  #armPerTryTimeout(attempt: UpstreamAttempt): void {
+    const timeoutMs = this.#retries?.policy.perTryTimeoutMs;
+    if (timeoutMs === undefined || this.#committed) return;
+    attempt.after(timeoutMs, () => {
+      if (!this.#isLive(attempt) || this.#committed) return;
+      attempt.up?.cancel();
+      this.onAttemptError(
+        attempt,
+        new ProxyError(
+          'upstream_timeout',
+          `upstream ${attempt.endpoint.address} did not reply within per_try_timeout ${timeoutMs}ms`,
+        ),
+      );
+    });
+  }
+
+  #isLive(attempt: UpstreamAttempt): boolean {
+    return this.#live.includes(attempt);
+  }
+
+  // ── replacing a failed attempt ─────────────────────────────────────────
+
+  /** Whether the call can still go to another attempt at all. */
+  #replayable(): boolean {
+    return !this.#committed && !this.#stopped && !this.#client.over && this.#replay.intact;
+  }
+
+  /**
+   * gRFC A6 transparent retry: a call the backend never saw is replayed,
+   * without counting as an attempt. A connect failure tries other endpoints
+   * (the failed one is held out by its pool's back-off), a refused stream is
+   * retried once. Never after the call committed, never when the request
+   * outgrew the replay buffer, never past the deadline.
+   */
+  #retryTransparently(attempt: UpstreamAttempt, error: ProxyError): boolean {
+    if (!this.#replayable()) return false;
+    if (error.code === 'upstream_connect_failed') {
+      if (++this.#connectFailures >= MAX_CONNECT_ATTEMPTS) return false;
+    } else if (error.code === 'upstream_refused_stream') {
+      if (this.#refusedRetried) return false;
+      this.#refusedRetried = true;
+    } else {
+      return false;
+    }
+    const endpoint = this.#cluster.balancer.pick({ headers: this.#client.head.headers });
+    if (endpoint === undefined) return false;
+    // The replacement inherits a hedged attempt's budget slot.
+    const slot = attempt.budgetSlot;
+    attempt.budgetSlot = false;
+    this.#giveUp(attempt, { kind: 'error', error }, 'transparent');
+    this.#startAttempt(endpoint, 'transparent', slot);
+    return true;
+  }
+
+  /** A non-OK reply before commit: another attempt when the policy and pushback allow. */
+  #recoverFromReply(
+    attempt: UpstreamAttempt,
+    grpcStatus: number,
+    headers: IncomingHttpHeaders,
+    trailers: IncomingHttpHeaders | undefined,
+  ): boolean {
+    if (grpcStatus === GrpcStatus.OK) return false;
+    const pushback = parsePushback((trailers ?? headers)['grpc-retry-pushback-ms']);
+    return this.#recover(attempt, { kind: 'reply', grpcStatus, headers, trailers }, pushback);
+  }
+
+  /** Gives up a failed attempt for another one when the route's policy allows. */
+  #recover(
+    attempt: UpstreamAttempt,
+    failure: Exclude<AttemptFailure, { kind: 'cancelled' }>,
+    pushback: Pushback,
+  ): boolean {
+    if (!this.#replayable()) return false;
+    if (this.#hedge !== undefined) return this.#recoverHedged(attempt, failure, pushback);
+    const retries = this.#retries;
+    if (retries === undefined) return false;
+    const retryable =
+      failure.kind === 'reply'
+        ? retries.policy.retriesStatus(failure.grpcStatus)
+        : retries.policy.retriesError(failure.error);
+    if (!retryable) return false;
+    const decision = retries.next(pushback, performance.now(), this.#client.deadline);
+    if (typeof decision !== 'number') return false;
+    this.#giveUp(attempt, failure, 'retry');
+    this.#nextAttemptTimer = setTimeout(() => {
+      this.#nextAttemptTimer = undefined;
+      this.#startRetry();
+    }, decision);
+    return true;
+  }
+
+  /**
+   * A hedged attempt failed. A non-fatal failure ends only that attempt: the
+   * others go on, and when none is left the next hedge goes at once (after
+   * the backend's pushback, if it gave one). Anything else is the call's
+   * reply, as with one attempt.
+   */
+  #recoverHedged(
+    attempt: UpstreamAttempt,
+    failure: Exclude<AttemptFailure, { kind: 'cancelled' }>,
+    pushback: Pushback,
+  ): boolean {
+    const hedge = this.#hedge;
+    if (hedge === undefined || pushback.kind === 'stop') return false;
+    const nonFatal =
+      failure.kind === 'reply'
+        ? hedge.nonFatalStatus(failure.grpcStatus)
+        : hedge.nonFatalError(failure.error);
+    if (!nonFatal) return false;
+    const others = this.#live.some((other) => other !== attempt);
+    const moreAllowed = this.#hedgeAttempts < hedge.maxAttempts && !this.#pastDeadline();
+    if (!others && !moreAllowed) return false;
+    this.#giveUp(attempt, failure, 'hedge');
+    if (!others || pushback.kind === 'delay') {
+      this.#armNextHedge(pushback.kind === 'delay' ? pushback.ms : 0);
+    }
+    return true;
+  }
+
+  #pastDeadline(): boolean {
+    const deadline = this.#client.deadline;
+    return deadline !== undefined && performance.now() >= deadline;
+  }
+
+  #startRetry(): void {
+    if (this.#stopped || this.#client.over) return;
+    const endpoint = this.#pickUntried();
+    if (endpoint === undefined) this.#forwardLastFailure();
+    else this.#startAttempt(endpoint, 'retry');
+  }
+
+  /** The next hedge after `hedge.delay`, while attempts are left. */
+  #scheduleHedge(): void {
+    const hedge = this.#hedge;
+    if (hedge === undefined || this.#committed || this.#hedgeAttempts >= hedge.maxAttempts) return;
+    this.#armNextHedge(hedge.delayMs);
+  }
+
+  #armNextHedge(delayMs: number): void {
+    clearTimeout(this.#nextAttemptTimer);
+    this.#nextAttemptTimer = setTimeout(() => {
+      this.#nextAttemptTimer = undefined;
+      this.#sendHedge();
+    }, delayMs);
+  }
+
+  /**
+   * Sends the call to one more endpoint, if attempts are left, the deadline
+   * has not passed and the cluster's retry budget admits it (a hedged
+   * attempt holds a budget slot until it ends). With no attempt left to
+   * answer and none sent, the last failure is the client's reply.
+   */
+  #sendHedge(): void {
+    const hedge = this.#hedge;
+    if (hedge === undefined || !this.#replayable()) return;
+    const endpoint =
+      this.#hedgeAttempts < hedge.maxAttempts && !this.#pastDeadline()
+        ? this.#pickUntried()
+        : undefined;
+    const limits = this.#cluster.limits;
+    const admitted =
+      endpoint !== undefined && limits.retries.tryAcquire(limits.requests.inFlight) === undefined;
+    if (endpoint === undefined || !admitted) {
+      if (this.#live.length === 0) this.#forwardLastFailure();
+      return;
+    }
+    this.#startAttempt(endpoint, 'hedge', true);
+    this.#scheduleHedge();
+  }
+
+  /** An endpoint no attempt of this call has run on, when the balancer offers one. */
+  #pickUntried(): Endpoint | undefined {
+    const tried = new Set<Endpoint>([
+      ...this.#earlierAttempts.map((a) => a.endpointRef),
+      ...this.#live.map((a) => a.endpoint),
+    ]);
+    let endpoint: Endpoint | undefined;
+    for (let pick = 0; pick < UNTRIED_PICKS; pick++) {
+      endpoint = this.#cluster.balancer.pick({ headers: this.#client.head.headers });
+      if (endpoint === undefined || !tried.has(endpoint)) break;
+    }
+    return endpoint;
+  }
+
+  /** Ends an attempt (cancelled if still open), frees what it held and records how it ended. */
+  #giveUp(attempt: UpstreamAttempt, failure: AttemptFailure, then: AttemptRecord['then']): void {
+    attempt.cancel();
+    this.#live = this.#live.filter((a) => a !== attempt);
+    attempt.endpoint.attemptAbandoned();
+    this.#releaseBudgetSlot(attempt);
+    this.#earlierAttempts.push(attemptRecord(attempt, failure, then));
+    this.#lastFailure = { attempt, failure };
+    // The client may have been paused for this attempt's sake.
+    if (attempt.congested && !this.#live.some((a) => a.congested)) this.#client.resumeRequest();
+  }
+
+  #releaseBudgetSlot(attempt: UpstreamAttempt): void {
+    if (!attempt.budgetSlot) return;
+    attempt.budgetSlot = false;
+    this.#cluster.limits.retries.release();
+  }
+
+  /** No other attempt can answer after all: the client gets the last failure, as it came. */
+  #forwardLastFailure(): void {
+    const last = this.#lastFailure;
+    // Its record becomes the call's own outcome again.
+    this.#earlierAttempts.pop();
+    this.#committed = true;
+    this.#retries?.release();
+    if (last !== undefined) this.#endpoint = last.attempt.endpoint;
+    const failure = last?.failure;
+    if (failure?.kind !== 'reply') {
+      const error = failure?.kind === 'error' ? failure.error : undefined;
+      this.#client.fail(
+        error ?? new ProxyError('internal', 'no attempt left and no failure to forward'),
+      );
+      return;
+    }
+    this.#endedWhole = failure.trailers === undefined;
+    if (failure.trailers === undefined) {
+      this.#client.respondAndEnd(failure.headers, failure.grpcStatus);
+      return;
+    }
+    this.#client.respond(failure.headers);
+    this.#client.end(failure.trailers, last?.attempt.endpoint.address ?? '');
+  }
+
+  /**
+   * No other attempt any more: the others are cancelled, held response
+   * headers go out, the replay buffer and retry slots are freed, per-try
+   * timeouts stop.
+   */
+  #commitTo(attempt: UpstreamAttempt): void {
+    if (this.#committed) return;
+    this.#committed = true;
+    this.#winner = attempt;
+    this.#endpoint = attempt.endpoint;
+    clearTimeout(this.#nextAttemptTimer);
+    this.#nextAttemptTimer = undefined;
+    attempt.stopTimers();
+    for (const other of this.#live) {
+      if (other !== attempt) this.#giveUp(other, { kind: 'cancelled' }, 'hedge_lost');
+    }
+    this.#retries?.release();
+    this.#releaseBudgetSlot(attempt);
+    this.#replay.drop();
+    const held = attempt.heldHeaders;
+    attempt.heldHeaders = undefined;
+    if (held !== undefined && !this.#client.over) this.#client.respond(held);
+  }
+
+  /**
+   * Response headers that do not end the stream: a retried call holds them
+   * for at most `hold` while a retry may still follow; otherwise the first
+   * attempt to send them wins and they go out.
+   */
+  #onResponseHeaders(attempt: UpstreamAttempt, headers: IncomingHttpHeaders): void {
+    const retries = this.#retries;
+    if (
+      retries !== undefined &&
+      this.#replayable() &&
+      retries.possible(performance.now(), this.#client.deadline)
+    ) {
+      attempt.heldHeaders = headers;
+      attempt.after(retries.policy.holdMs, () => {
+        if (this.#isLive(attempt)) this.#commitTo(attempt);
+      });
+      return;
+    }
+    this.#commitTo(attempt);
+    this.#client.respond(headers);
+  }
+
+  /** The request outgrew the replay buffer: no other attempt can replay it now. */
+  #replayLost(): void {
+    if (this.#committed) return;
+    const oldest = this.#live[0];
+    if (oldest !== undefined) {
+      this.#commitTo(oldest);
+      return;
+    }
+    // Waiting out a back-off with nothing to replay: the last failure stands.
+    clearTimeout(this.#nextAttemptTimer);
+    this.#nextAttemptTimer = undefined;
+    this.#forwardLastFailure();
+  }
+
+  // ── attempt events ─────────────────────────────────────────────────────
+
+  onAttemptResponse(attempt: UpstreamAttempt, headers: IncomingHttpHeaders, end: boolean): void {
+    if (!this.#isLive(attempt)) return;
+    // node:http2 gives :status as a number although the type says string.
+    const status = Number(headers[':status']);
+    const address = attempt.endpoint.address;
+    const grpc = this.#client.head.isGrpc;
+    if (grpc && (status !== 200 || !isGrpcContentType(headers['content-type']))) {
+      attempt.up?.cancel();
+      this.onAttemptError(attempt, nonGrpcReply(status, headers['content-type'], address));
+      return;
+    }
+    if (!end) {
+      this.#onResponseHeaders(attempt, headers);
+      return;
+    }
+    const grpcStatus = grpcStatusOf(headers);
+    if (grpcStatus === undefined && grpc) {
+      this.onAttemptError(attempt, missingStatus(address));
+      return;
+    }
+    if (grpcStatus !== undefined && this.#recoverFromReply(attempt, grpcStatus, headers, undefined))
+      return;
+    this.#commitTo(attempt);
+    this.#endedWhole = true;
+    this.#client.respondAndEnd(headers, grpcStatus);
+  }
+
+  onAttemptData(attempt: UpstreamAttempt, chunk: Buffer): void {
+    if (!this.#isLive(attempt)) return;
+    // The first response message commits the call (and sends held headers).
+    this.#commitTo(attempt);
+    if (!this.#client.write(chunk)) attempt.up?.pauseResponse();
+  }
+
+  onAttemptEnd(attempt: UpstreamAttempt): void {
+    if (!this.#isLive(attempt) || this.#client.over || this.#endedWhole) return;
+    const held = attempt.heldHeaders;
+    const trailers = attempt.trailers;
+    if (held !== undefined) {
+      // Headers held and no message: the trailers decide between a retry and forwarding both.
+      const status = trailers === undefined ? undefined : grpcStatusOf(trailers);
+      if (status !== undefined && this.#recoverFromReply(attempt, status, held, trailers)) return;
+      this.#commitTo(attempt);
+    }
+    if (!this.#client.responded) {
+      // The stream ended (e.g. RST_STREAM(NO_ERROR)) before any response headers.
+      this.onAttemptError(
+        attempt,
+        new ProxyError(
+          'upstream_reset',
+          `upstream ${attempt.endpoint.address} closed the stream without a response`,
+        ),
+      );
+      return;
+    }
+    this.#client.end(trailers, attempt.endpoint.address);
+  }
+
+  onAttemptDrain(attempt: UpstreamAttempt): void {
+    if (!this.#isLive(attempt)) return;
+    attempt.congested = false;
+    if (!this.#live.some((a) => a.congested)) this.#client.resumeRequest();
+  }
+
+  onAttemptError(attempt: UpstreamAttempt, error: ProxyError): void {
+    if (!this.#isLive(attempt)) return;
+    if (this.#retryTransparently(attempt, error)) return;
+    if (this.#recover(attempt, { kind: 'error', error }, NO_PUSHBACK)) return;
+    this.#client.fail(error);
+  }
+}
