@@ -25,6 +25,7 @@ import { OutcomeSinks } from '../outcome/outcome-sinks.js';
 import { CallMetrics } from '../metrics/call-metrics.js';
 import { registerClusterLimitMetrics } from '../metrics/cluster-limit-metrics.js';
 import { registerEndpointGauges } from '../metrics/endpoint-gauges.js';
+import { registerListenerGauges } from '../metrics/listener-gauges.js';
 import { createMetricsRegistry } from '../metrics/metrics-registry.js';
 import { ReloadMetrics } from '../metrics/reload-metrics.js';
 import { ProxyCall, type CallEnvironment } from '../proxy/proxy-call.js';
@@ -101,6 +102,7 @@ export class Switchyard {
     this.#reloadMetrics.loaded(this.#inline.loadedAt);
     registerEndpointGauges(this.#metricsRegistry, () => this.#snapshot.clusters.values());
     registerClusterLimitMetrics(this.#metricsRegistry, () => this.#snapshot.clusters.values());
+    registerListenerGauges(this.#metricsRegistry, () => this.#listeners.values());
     this.#outliers = this.#createOutliers(config, this.#snapshot);
     const accessLog = new AccessLog(options.accessLogger ?? logger.child({ module: 'access' }));
     const outliers: OutcomeSink = { record: (outcome) => this.#outliers?.record(outcome) };

@@ -1,7 +1,8 @@
 /**
  * Watches a gRPC byte stream for a length-prefixed message longer than a
  * limit, without buffering: it only follows the 5-byte prefixes as chunks go
- * by (a prefix may be split across chunks, a message may span many).
+ * by (a prefix may be split across chunks, a message may span many). It
+ * also counts the messages, for the messages-in/out metrics.
  */
 export class MessageSizeGuard {
   /** Bytes of the current message body still to skip. */
@@ -9,8 +10,15 @@ export class MessageSizeGuard {
   /** Bytes of the current 5-byte prefix seen so far (0 = at a boundary). */
   #prefixSeen = 0;
   #length = 0;
+  #messages = 0;
 
+  /** `limit` of Infinity only counts messages. */
   constructor(readonly limit: number) {}
+
+  /** Length prefixes seen so far: the messages begun in this direction. */
+  get messages(): number {
+    return this.#messages;
+  }
 
   /** Feeds the next chunk; returns the offending length, or undefined if all is within the limit. */
   check(chunk: Buffer): number | undefined {
@@ -32,6 +40,7 @@ export class MessageSizeGuard {
       this.#prefixSeen++;
       if (this.#prefixSeen === 5) {
         this.#prefixSeen = 0;
+        this.#messages++;
         if (this.#length > this.limit) return this.#length;
         this.#remaining = this.#length;
       }

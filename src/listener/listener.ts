@@ -182,6 +182,11 @@ export class Listener {
     return this.#streams.size;
   }
 
+  /** Client HTTP/2 connections open on this listener. */
+  get connections(): number {
+    return this.#sessions.size;
+  }
+
   #track(session: ServerHttp2Session): void {
     this.#sessions.add(session);
     // A connection accepted just before close(): it gets the same treatment.

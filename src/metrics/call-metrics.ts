@@ -29,6 +29,10 @@ export class CallMetrics implements OutcomeSink {
   readonly #started: Counter<MethodLabel>;
   readonly #handled: Counter<MethodLabel | 'grpc_code'>;
   readonly #handling: Histogram<MethodLabel>;
+  readonly #messagesReceived: Counter<MethodLabel>;
+  readonly #messagesSent: Counter<MethodLabel>;
+  readonly #bytesReceived: Counter<'listener'>;
+  readonly #bytesSent: Counter<'listener'>;
   readonly #upstreamCalls: Counter<'cluster' | 'endpoint' | 'source'>;
   readonly #attempts: Counter<'cluster'>;
   readonly #retries: Counter<'cluster'>;
@@ -54,6 +58,30 @@ export class CallMetrics implements OutcomeSink {
       help: 'Time from accepting a gRPC call to its end, in seconds.',
       labelNames: ['grpc_service', 'grpc_method'],
       buckets: [...HANDLING_SECONDS_BUCKETS],
+      registers,
+    });
+    this.#messagesReceived = new Counter({
+      name: 'grpc_server_msg_received_total',
+      help: 'gRPC messages received from clients (counted when a call ends).',
+      labelNames: ['grpc_service', 'grpc_method'],
+      registers,
+    });
+    this.#messagesSent = new Counter({
+      name: 'grpc_server_msg_sent_total',
+      help: 'gRPC messages sent to clients (counted when a call ends).',
+      labelNames: ['grpc_service', 'grpc_method'],
+      registers,
+    });
+    this.#bytesReceived = new Counter({
+      name: 'switchyard_downstream_received_bytes_total',
+      help: 'Request body bytes received from clients, by listener (counted when a call ends).',
+      labelNames: ['listener'],
+      registers,
+    });
+    this.#bytesSent = new Counter({
+      name: 'switchyard_downstream_sent_bytes_total',
+      help: 'Response body bytes sent to clients, by listener (counted when a call ends).',
+      labelNames: ['listener'],
       registers,
     });
     this.#upstreamCalls = new Counter({
@@ -99,7 +127,12 @@ export class CallMetrics implements OutcomeSink {
       const labels = this.#labeler.labels(outcome.path, outcome.grpcRoute);
       this.#handled.inc({ ...labels, grpc_code: grpcCodeLabel(outcome.grpcStatus) });
       this.#handling.observe(labels, outcome.durationMs / 1000);
+      if (outcome.messagesIn > 0) this.#messagesReceived.inc(labels, outcome.messagesIn);
+      if (outcome.messagesOut > 0) this.#messagesSent.inc(labels, outcome.messagesOut);
     }
+    if (outcome.bytesIn > 0)
+      this.#bytesReceived.inc({ listener: outcome.listener }, outcome.bytesIn);
+    if (outcome.bytesOut > 0) this.#bytesSent.inc({ listener: outcome.listener }, outcome.bytesOut);
     if (outcome.cluster !== undefined) {
       this.#upstreamCalls.inc({
         cluster: outcome.cluster,

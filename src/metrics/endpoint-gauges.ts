@@ -3,7 +3,7 @@
  * each scrape (prom-client `collect`): nothing is updated on the data path,
  * and endpoints that left (a reload, DNS discovery) vanish from the output.
  */
-import { Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import { HEALTH_SOURCES } from '../health/health-flags.js';
 import type { Cluster } from '../upstream/cluster.js';
 import type { Endpoint } from '../upstream/endpoint.js';
@@ -73,4 +73,44 @@ export function registerEndpointGauges(
     (set, cluster, endpoint) =>
       set({ cluster: cluster.name, endpoint: endpoint.address }, endpoint.inFlight),
   );
+  endpointGauge(
+    registry,
+    clusters,
+    {
+      name: 'switchyard_upstream_connections',
+      help: 'HTTP/2 connections open to the endpoint (connecting ones included).',
+      labelNames: ['cluster', 'endpoint'],
+    },
+    (set, cluster, endpoint) =>
+      set({ cluster: cluster.name, endpoint: endpoint.address }, endpoint.pool.sessions.length),
+  );
+  endpointGauge(
+    registry,
+    clusters,
+    {
+      name: 'switchyard_upstream_streams',
+      help: 'HTTP/2 streams open to the endpoint, over all its connections.',
+      labelNames: ['cluster', 'endpoint'],
+    },
+    (set, cluster, endpoint) => {
+      let streams = 0;
+      for (const session of endpoint.pool.sessions) streams += session.activeStreams;
+      set({ cluster: cluster.name, endpoint: endpoint.address }, streams);
+    },
+  );
+  new Counter<'cluster' | 'endpoint'>({
+    name: 'switchyard_upstream_connect_failures_total',
+    help: 'Connections to the endpoint that failed before the backend’s SETTINGS arrived (refused, timed out, closed early).',
+    labelNames: ['cluster', 'endpoint'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const cluster of clusters()) {
+        for (const endpoint of cluster.endpoints) {
+          const labels = { cluster: cluster.name, endpoint: endpoint.address };
+          this.inc(labels, endpoint.pool.connectFailures);
+        }
+      }
+    },
+  });
 }

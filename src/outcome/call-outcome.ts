@@ -41,6 +41,10 @@ export interface CallOutcome {
   readonly durationMs: number;
   readonly bytesIn: number;
   readonly bytesOut: number;
+  /** gRPC messages the client sent (length prefixes seen); 0 for non-gRPC calls. */
+  readonly messagesIn: number;
+  /** gRPC messages sent to the client. */
+  readonly messagesOut: number;
   /** Attempts made, transparent retries included (0 when no endpoint was tried). */
   readonly attempts: number;
   /** Retries the route's retry policy made (transparent retries not counted). */

@@ -50,7 +50,11 @@ export class ProxyCall implements DownstreamHandler, ClientSide {
   /** The endpoint picked, until a forwarder exists to say which attempt answered. */
   #picked: Endpoint | undefined;
   #forwarder: Forwarder | undefined;
-  /** Set only when the listener limits message size (parsing costs CPU). */
+  /**
+   * Follow each direction's length prefixes of a gRPC call: they count its
+   * messages and enforce the listener's `max_message_size` (Infinity: none).
+   * Only prefixes are read; message bodies are skipped.
+   */
   readonly #requestGuard: MessageSizeGuard | undefined;
   readonly #responseGuard: MessageSizeGuard | undefined;
   #admitted = false;
@@ -69,8 +73,8 @@ export class ProxyCall implements DownstreamHandler, ClientSide {
     this.#down = down;
     this.#snapshot = snapshot;
     this.#env = env;
-    const limit = env.maxMessageBytes;
-    if (limit !== undefined && down.head.isGrpc) {
+    if (down.head.isGrpc) {
+      const limit = env.maxMessageBytes ?? Infinity;
       this.#requestGuard = new MessageSizeGuard(limit);
       this.#responseGuard = new MessageSizeGuard(limit);
     }
@@ -306,6 +310,8 @@ export class ProxyCall implements DownstreamHandler, ClientSide {
       durationMs: performance.now() - this.#startedAt,
       bytesIn: this.#bytesIn,
       bytesOut: this.#bytesOut,
+      messagesIn: this.#requestGuard?.messages ?? 0,
+      messagesOut: this.#responseGuard?.messages ?? 0,
       attempts: forwarder?.attemptsMade ?? 0,
       retries: forwarder?.retries ?? 0,
       earlierAttempts: forwarder?.earlierAttempts ?? [],

@@ -70,6 +70,7 @@ export class SessionPool {
   #retryTimer: NodeJS.Timeout | undefined;
   #lastConnectError: Error | undefined;
   #sessionsOpened = 0;
+  #connectFailures = 0;
   #closed = false;
 
   constructor(authority: string, options: SessionPoolOptions, health = new HealthFlags()) {
@@ -145,6 +146,11 @@ export class SessionPool {
   /** Sessions opened since the pool was created. */
   get sessionsOpened(): number {
     return this.#sessionsOpened;
+  }
+
+  /** Connections that failed before the backend's SETTINGS arrived, since the pool was created. */
+  get connectFailures(): number {
+    return this.#connectFailures;
   }
 
   /** A connection failed and none has succeeded since. */
@@ -227,6 +233,7 @@ export class SessionPool {
 
   #onConnectFailure(session: UpstreamSession, error: Error): void {
     this.#lastConnectError = error;
+    this.#connectFailures++;
     if (this.#closed) return;
     if (!this.#backingOff) {
       // The failed session was the sequence's first attempt.

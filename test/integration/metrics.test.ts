@@ -245,3 +245,44 @@ void t.test('promtool check metrics: no errors, no lint problems', async (t) => 
   t.equal(result.status, 0, `promtool said: ${result.stdout}${result.stderr}`);
   t.equal(`${result.stdout}${result.stderr}`.trim(), '', 'no lint output');
 });
+
+void t.test('messages, bytes, connections and connect failures', async (t) => {
+  const proxy = await startMetricsProxy(t);
+  const stream = proxy.client.bidi();
+  for (const message of ['a', 'b', 'c']) stream.write({ message });
+  stream.end();
+  const replies = await new Promise<number>((resolve, reject) => {
+    let count = 0;
+    stream.on('data', () => count++);
+    stream.on('error', reject);
+    stream.on('end', () => resolve(count));
+  });
+  t.equal(replies, 3);
+  await serviceError(proxy.client.unaryAt(DEAD_METHOD, { message: 'x' }));
+  const samples = await proxy.scrapeAfter(2);
+  const bidi = { grpc_service: 'switchyard.test.Echo', grpc_method: 'Bidi' };
+  t.equal(valueOf(samples, 'grpc_server_msg_received_total', bidi), 3, 'three messages in');
+  t.equal(valueOf(samples, 'grpc_server_msg_sent_total', bidi), 3, 'three messages out');
+  const received = valueOf(samples, 'switchyard_downstream_received_bytes_total', {
+    listener: 'main',
+  });
+  t.ok(received !== undefined && received >= 3 * 5, `request bytes counted (${String(received)})`);
+  t.equal(valueOf(samples, 'switchyard_downstream_connections', { listener: 'main' }), 1);
+  const echo = { cluster: 'echo', endpoint: proxy.backendEndpoint };
+  t.equal(valueOf(samples, 'switchyard_upstream_connections', echo), 1, 'one pooled connection');
+  t.equal(valueOf(samples, 'switchyard_upstream_streams', echo), 0, 'no stream left open');
+  const dead = { cluster: 'dead', endpoint: proxy.deadEndpoint };
+  const failures = valueOf(samples, 'switchyard_upstream_connect_failures_total', dead) ?? 0;
+  t.ok(failures >= 1, `the dead endpoint's connect failures are counted (${String(failures)})`);
+  t.equal(
+    valueOf(samples, 'switchyard_cluster_limit_in_use', { cluster: 'echo', limit: 'requests' }),
+    0,
+  );
+  t.equal(
+    valueOf(samples, 'switchyard_cluster_overflows_total', {
+      cluster: 'echo',
+      limit: 'max_requests',
+    }),
+    0,
+  );
+});

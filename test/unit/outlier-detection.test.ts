@@ -294,6 +294,8 @@ function outcome(fields: Partial<CallOutcome>): CallOutcome {
     attempts: 1,
     retries: 0,
     earlierAttempts: [],
+    messagesIn: 0,
+    messagesOut: 0,
     ...fields,
   };
 }
