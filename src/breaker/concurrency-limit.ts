@@ -31,6 +31,11 @@ export class ConcurrencyLimit {
     return true;
   }
 
+  /** Counts a slot taken elsewhere, even past `max` (a reload handing over open connections). */
+  takeOver(): void {
+    this.#inFlight++;
+  }
+
   release(): void {
     if (this.#inFlight > 0) this.#inFlight--;
   }

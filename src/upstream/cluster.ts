@@ -227,6 +227,9 @@ export class Cluster {
   /** A reload committed: the endpoints taken over through `adopt` are this cluster's now. */
   claimAdopted(): void {
     this.#adopt = undefined;
+    // Their open connections now count against this cluster's max_connections.
+    for (const endpoint of this.#notOwned)
+      endpoint.pool.useConnectionLimit(this.limits.connections);
     this.#notOwned.clear();
   }
 

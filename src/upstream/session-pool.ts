@@ -71,6 +71,8 @@ export class SessionPool {
   #lastConnectError: Error | undefined;
   #sessionsOpened = 0;
   #connectFailures = 0;
+  /** The cluster's `max_connections` count this pool's sessions take a slot of. */
+  #connectionLimit: ConcurrencyLimit | undefined;
   #closed = false;
 
   constructor(authority: string, options: SessionPoolOptions, health = new HealthFlags()) {
@@ -80,6 +82,7 @@ export class SessionPool {
     this.#clock = options.clock ?? { now: () => performance.now() };
     this.#maxSessions = options.maxSessions ?? DEFAULT_MAX_SESSIONS;
     this.#keepalive = options.keepalive;
+    this.#connectionLimit = options.connectionLimit;
     this.#backoff = new ConnectionBackoff(
       { ...GRPC_BACKOFF, ...options.backoff, minConnectTimeoutMs: options.connectTimeoutMs },
       { clock: this.#clock, ...(options.random === undefined ? {} : { random: options.random }) },
@@ -90,7 +93,7 @@ export class SessionPool {
       onUnusable: () => this.#refreshHealth(),
       onTooManyPings: () => this.#slowKeepalive(),
       onClose: (s) => {
-        if (this.#sessions.delete(s)) this.#options.connectionLimit?.release();
+        if (this.#sessions.delete(s)) this.#connectionLimit?.release();
         if (this.#retrySession === s) this.#retrySession = undefined;
         this.#refreshHealth();
       },
@@ -126,13 +129,13 @@ export class SessionPool {
       throw this.#backoffError();
     }
     if (usable < this.#maxSessions || leastLoaded === undefined) {
-      if (this.#options.connectionLimit?.tryAcquire() ?? true) {
+      if (this.#connectionLimit?.tryAcquire() ?? true) {
         return this.#open(this.#backoff.firstConnectTimeoutMs);
       }
       if (leastLoaded !== undefined) return leastLoaded;
       throw new ProxyError(
         'cluster_overloaded',
-        `upstream ${this.authority}: no connection open and the cluster is at circuit_breaker.max_connections (${this.#options.connectionLimit?.max ?? 0} connections)`,
+        `upstream ${this.authority}: no connection open and the cluster is at circuit_breaker.max_connections (${this.#connectionLimit?.max ?? 0} connections)`,
       );
     }
     return leastLoaded;
@@ -146,6 +149,17 @@ export class SessionPool {
   /** Sessions opened since the pool was created. */
   get sessionsOpened(): number {
     return this.#sessionsOpened;
+  }
+
+  /**
+   * Moves this pool's open sessions to another `max_connections` count: a
+   * reload changed the cluster and its new Cluster took this endpoint over.
+   */
+  useConnectionLimit(limit: ConcurrencyLimit | undefined): void {
+    const open = this.#sessions.size;
+    for (let i = 0; i < open; i++) this.#connectionLimit?.release();
+    this.#connectionLimit = limit;
+    for (let i = 0; i < open; i++) limit?.takeOver();
   }
 
   /** Connections that failed before the backend's SETTINGS arrived, since the pool was created. */
@@ -268,7 +282,7 @@ export class SessionPool {
   #retry(): void {
     this.#retryTimer = undefined;
     if (this.#closed || !this.#backingOff) return;
-    if (!(this.#options.connectionLimit?.tryAcquire() ?? true)) {
+    if (!(this.#connectionLimit?.tryAcquire() ?? true)) {
       // The cluster has all its connections: skip this attempt, try after the next step.
       this.#scheduleRetry(this.#backoff.beginAttempt());
       return;

@@ -275,6 +275,8 @@ void t.test('a changed cluster takes over the endpoints whose address stays', as
   const after = running.proxy.cluster('echo');
   t.not(after, before, 'a new Cluster');
   t.equal(after?.endpoints[0], endpoint, 'the same Endpoint for b1');
+  t.equal(after?.limits.connections.inFlight, 1, "b1's connection counts in the new cluster");
+  t.equal(before?.limits.connections.inFlight, 0, 'and no longer in the old one');
   const seen = new Set<string>();
   for (let i = 0; i < 40 && seen.size < 2; i++)
     seen.add((await client.unary({ message: `${i}` })).reply.backend);
