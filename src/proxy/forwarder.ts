@@ -1,29 +1,25 @@
 /**
  * The forward stage of one call: its upstream attempts. It opens the first,
  * fans the request out to every live attempt (keeping a bounded copy for
- * later ones), and decides, until the call is *committed* to one attempt,
- * whether a failed attempt is replaced: transparently when the backend never
- * saw it (gRFC A6), after a back-off under the route's `retry` policy, or by
- * the next staggered attempt under its `hedge` policy (several at once; the
- * first to answer wins, the others are cancelled). A retried call holds
- * response headers while a retry is still possible (docs/retries.md).
+ * later ones), and, until the call is *committed* to one attempt, replaces a
+ * failed one: transparently when the backend never saw it (gRFC A6, here),
+ * or as the route's strategy decides (`RetryStrategy`: after a back-off;
+ * `HedgeStrategy`: staggered attempts at once, the first to answer wins).
+ * A retried call holds response headers while a retry is still possible
+ * (docs/retries.md).
  *
  * What reaches the client goes through `ClientSide` (the ProxyCall).
  */
 import type { IncomingHttpHeaders } from 'node:http2';
 import { ProxyError, toProxyError } from '../errors/proxy-error.js';
-import { formatGrpcTimeout } from '../grpc/grpc-timeout.js';
 import { isGrpcContentType } from '../grpc/http-status-mapping.js';
 import { parsePushback, type Pushback } from '../grpc/retry-pushback.js';
 import { GrpcStatus } from '../grpc/status.js';
-import type { RequestHead } from '../listener/downstream-call.js';
 import type { AttemptRecord } from '../outcome/attempt-record.js';
 import { CallRetries } from '../retry/call-retries.js';
-import type { HedgePolicy } from '../retry/hedge-policy.js';
 import type { Route } from '../router/route-table.js';
 import type { Cluster } from '../upstream/cluster.js';
 import type { Endpoint } from '../upstream/endpoint.js';
-import { Http2UpstreamCall } from '../upstream/http2-upstream-call.js';
 import type { UpstreamCall } from '../upstream/upstream-call.js';
 import {
   attemptRecord,
@@ -32,38 +28,18 @@ import {
   nonGrpcReply,
   type AttemptFailure,
 } from './attempt-failure.js';
-import { upstreamRequestHeaders } from './header-rewrite.js';
+import {
+  NO_REPLACEMENT,
+  type ActionableFailure,
+  type AttemptControl,
+  type AttemptStrategy,
+} from './attempt-strategy.js';
+import type { ClientSide, ForwardOptions } from './client-side.js';
+import { HedgeStrategy } from './hedge-strategy.js';
+import { openUpstream } from './open-upstream.js';
+import { RetryStrategy } from './retry-strategy.js';
 import { ReplayBuffer } from './replay-buffer.js';
 import { UpstreamAttempt, type AttemptKind, type AttemptOwner } from './upstream-attempt.js';
-
-/** The client side of the call, as the forwarder drives it. */
-export interface ClientSide {
-  readonly head: RequestHead;
-  /** The call ended with a local reply, or the client went away. */
-  readonly over: boolean;
-  /** Response headers went out. */
-  readonly responded: boolean;
-  /** performance.now() at which the call expires; undefined for none. */
-  readonly deadline: number | undefined;
-  respond(headers: IncomingHttpHeaders): void;
-  /** A trailers-only reply, whole. */
-  respondAndEnd(headers: IncomingHttpHeaders, grpcStatus: number | undefined): void;
-  /** A response body chunk; false asks to pause the attempt until the client drains. */
-  write(chunk: Buffer): boolean;
-  /** The response's end, with the backend's trailers (`endpoint` names it in errors). */
-  end(trailers: IncomingHttpHeaders | undefined, endpoint: string): void;
-  pauseRequest(): void;
-  resumeRequest(): void;
-  /** Ends the call with a local reply; the forwarder is stopped by it. */
-  fail(error: ProxyError): void;
-}
-
-export interface ForwardOptions {
-  readonly cluster: Cluster;
-  readonly route: Route;
-  readonly requestId: string;
-  readonly appendForwardedFor: boolean;
-}
 
 /**
  * Request bytes kept for a transparent retry (a call the backend never saw)
@@ -82,10 +58,8 @@ export class Forwarder implements AttemptOwner {
   readonly #client: ClientSide;
   readonly #options: ForwardOptions;
   readonly #cluster: Cluster;
-  /** The route's retry policy at work for this call; undefined without one. */
-  readonly #retries: CallRetries | undefined;
-  /** The route's hedging policy; undefined without one (never with #retries). */
-  readonly #hedge: HedgePolicy | undefined;
+  /** How the route replaces a failed attempt: retry, hedge, or not at all. */
+  readonly #strategy: AttemptStrategy;
   readonly #replay: ReplayBuffer;
   /** Attempts open now, oldest first: one, or several while hedging. */
   #live: UpstreamAttempt[] = [];
@@ -93,8 +67,6 @@ export class Forwarder implements AttemptOwner {
   #winner: UpstreamAttempt | undefined;
   #endpoint: Endpoint | undefined;
   #attemptsMade = 0;
-  /** The first attempt and hedges: what `hedge.max_attempts` counts (transparent ones not). */
-  #hedgeAttempts = 0;
   readonly #earlierAttempts: AttemptRecord[] = [];
   #connectFailures = 0;
   #refusedRetried = false;
@@ -112,17 +84,47 @@ export class Forwarder implements AttemptOwner {
     this.#options = options;
     const { cluster, route } = options;
     this.#cluster = cluster;
-    if (route.retry !== undefined) {
-      const limits = cluster.limits;
-      this.#retries = new CallRetries(route.retry, {
-        budget: limits.retries,
-        activeCalls: () => limits.requests.inFlight,
-      });
-    }
-    this.#hedge = route.retry === undefined ? route.hedge : undefined;
+    this.#strategy = this.#strategyFor(route, cluster);
     this.#replay = new ReplayBuffer(
       route.retry?.bufferLimit ?? route.hedge?.bufferLimit ?? TRANSPARENT_RETRY_BUFFER,
     );
+  }
+
+  #strategyFor(route: Route, cluster: Cluster): AttemptStrategy {
+    const control = this.#control();
+    if (route.retry !== undefined) {
+      const limits = cluster.limits;
+      const retries = new CallRetries(route.retry, {
+        budget: limits.retries,
+        activeCalls: () => limits.requests.inFlight,
+      });
+      return new RetryStrategy(retries, control);
+    }
+    if (route.hedge !== undefined) return new HedgeStrategy(route.hedge, control);
+    return NO_REPLACEMENT;
+  }
+
+  /** The strategies' handle on this call's attempts. */
+  #control(): AttemptControl {
+    return {
+      live: () => this.#live,
+      deadline: () => this.#client.deadline,
+      replayable: () => this.#replayable(),
+      startAnother: (kind, budgetSlot) => this.#startAnother(kind, budgetSlot),
+      giveUp: (attempt, failure, then) => {
+        this.#giveUp(attempt, failure, then);
+      },
+      forwardLastFailure: () => {
+        this.#forwardLastFailure();
+      },
+      after: (delayMs, next) => {
+        clearTimeout(this.#nextAttemptTimer);
+        this.#nextAttemptTimer = setTimeout(() => {
+          this.#nextAttemptTimer = undefined;
+          if (!this.#stopped && !this.#client.over) next();
+        }, delayMs);
+      },
+    };
   }
 
   /** The endpoint of the attempt the call's outcome describes (winner, else the latest). */
@@ -135,7 +137,7 @@ export class Forwarder implements AttemptOwner {
   }
 
   get retries(): number {
-    return this.#retries?.retries ?? 0;
+    return this.#strategy.retries;
   }
 
   get earlierAttempts(): readonly AttemptRecord[] {
@@ -145,7 +147,7 @@ export class Forwarder implements AttemptOwner {
   /** Opens the first attempt (and arms the first hedge). */
   start(endpoint: Endpoint): void {
     this.#startAttempt(endpoint, 'first');
-    this.#scheduleHedge();
+    this.#strategy.started();
   }
 
   // ── the request, fanned out ────────────────────────────────────────────
@@ -186,7 +188,7 @@ export class Forwarder implements AttemptOwner {
       attempt.heldHeaders = undefined;
       this.#releaseBudgetSlot(attempt);
     }
-    this.#retries?.release();
+    this.#strategy.release();
   }
 
   /** The call ended: stops everything and ends the live attempts' in-flight counts. */
@@ -210,7 +212,6 @@ export class Forwarder implements AttemptOwner {
     attempt.budgetSlot = budgetSlot;
     this.#live.push(attempt);
     this.#attemptsMade++;
-    if (kind === 'first' || kind === 'hedge') this.#hedgeAttempts++;
     this.#endpoint = endpoint;
     try {
       attempt.up = this.#openUpstream(endpoint, attempt);
@@ -223,27 +224,14 @@ export class Forwarder implements AttemptOwner {
   }
 
   #openUpstream(endpoint: Endpoint, attempt: UpstreamAttempt): UpstreamCall {
-    const head = this.#client.head;
-    const cluster = this.#cluster;
-    const headers = upstreamRequestHeaders(head, {
-      authority: cluster.authority,
-      appendForwardedFor: this.#options.appendForwardedFor,
+    return openUpstream(endpoint, attempt, {
+      cluster: this.#cluster,
+      head: this.#client.head,
       requestId: this.#options.requestId,
+      appendForwardedFor: this.#options.appendForwardedFor,
+      deadline: this.#client.deadline,
+      previousAttempts: this.#strategy.previousAttempts(),
     });
-    const deadline = this.#client.deadline;
-    if (deadline !== undefined) {
-      headers['grpc-timeout'] = formatGrpcTimeout(deadline - performance.now());
-    }
-    const previous = this.#retries?.retries ?? Math.max(0, this.#hedgeAttempts - 1);
-    if (previous > 0) headers['grpc-previous-rpc-attempts'] = String(previous);
-    const session = endpoint.pool.acquire();
-    // A call whose session is still connecting is pending (circuit_breaker.max_pending).
-    const pending = session.ready ? undefined : cluster.limits.pending;
-    if (pending !== undefined && !pending.tryAcquire()) {
-      throw cluster.limits.overflowError('max_pending');
-    }
-    const onConnected = pending === undefined ? undefined : () => pending.release();
-    return new Http2UpstreamCall(session, headers, head.endStream, attempt, onConnected);
   }
 
   /** Sends a new attempt what the client has sent so far. */
@@ -257,7 +245,7 @@ export class Forwarder implements AttemptOwner {
 
   /** Until the call commits, an attempt gets `per_try_timeout` to answer; then it is retried. */
   #armPerTryTimeout(attempt: UpstreamAttempt): void {
-    const timeoutMs = this.#retries?.policy.perTryTimeoutMs;
+    const timeoutMs = this.#strategy.perTryTimeoutMs;
     if (timeoutMs === undefined || this.#committed) return;
     attempt.after(timeoutMs, () => {
       if (!this.#isLive(attempt) || this.#committed) return;
@@ -322,108 +310,25 @@ export class Forwarder implements AttemptOwner {
     return this.#recover(attempt, { kind: 'reply', grpcStatus, headers, trailers }, pushback);
   }
 
-  /** Gives up a failed attempt for another one when the route's policy allows. */
-  #recover(
-    attempt: UpstreamAttempt,
-    failure: Exclude<AttemptFailure, { kind: 'cancelled' }>,
-    pushback: Pushback,
-  ): boolean {
+  /** Gives up a failed attempt for another one when the route's strategy allows. */
+  #recover(attempt: UpstreamAttempt, failure: ActionableFailure, pushback: Pushback): boolean {
+    return this.#replayable() && this.#strategy.recover(attempt, failure, pushback);
+  }
+
+  /**
+   * Opens another attempt on an endpoint the call has not tried; with
+   * `budgetSlot`, only if the cluster's retry budget admits it.
+   */
+  #startAnother(kind: 'retry' | 'hedge', budgetSlot: boolean): boolean {
     if (!this.#replayable()) return false;
-    if (this.#hedge !== undefined) return this.#recoverHedged(attempt, failure, pushback);
-    const retries = this.#retries;
-    if (retries === undefined) return false;
-    const retryable =
-      failure.kind === 'reply'
-        ? retries.policy.retriesStatus(failure.grpcStatus)
-        : retries.policy.retriesError(failure.error);
-    if (!retryable) return false;
-    const decision = retries.next(pushback, performance.now(), this.#client.deadline);
-    if (typeof decision !== 'number') return false;
-    this.#giveUp(attempt, failure, 'retry');
-    this.#nextAttemptTimer = setTimeout(() => {
-      this.#nextAttemptTimer = undefined;
-      this.#startRetry();
-    }, decision);
-    return true;
-  }
-
-  /**
-   * A hedged attempt failed. A non-fatal failure ends only that attempt: the
-   * others go on, and when none is left the next hedge goes at once (after
-   * the backend's pushback, if it gave one). Anything else is the call's
-   * reply, as with one attempt.
-   */
-  #recoverHedged(
-    attempt: UpstreamAttempt,
-    failure: Exclude<AttemptFailure, { kind: 'cancelled' }>,
-    pushback: Pushback,
-  ): boolean {
-    const hedge = this.#hedge;
-    if (hedge === undefined || pushback.kind === 'stop') return false;
-    const nonFatal =
-      failure.kind === 'reply'
-        ? hedge.nonFatalStatus(failure.grpcStatus)
-        : hedge.nonFatalError(failure.error);
-    if (!nonFatal) return false;
-    const others = this.#live.some((other) => other !== attempt);
-    const moreAllowed = this.#hedgeAttempts < hedge.maxAttempts && !this.#pastDeadline();
-    if (!others && !moreAllowed) return false;
-    this.#giveUp(attempt, failure, 'hedge');
-    if (!others || pushback.kind === 'delay') {
-      this.#armNextHedge(pushback.kind === 'delay' ? pushback.ms : 0);
-    }
-    return true;
-  }
-
-  #pastDeadline(): boolean {
-    const deadline = this.#client.deadline;
-    return deadline !== undefined && performance.now() >= deadline;
-  }
-
-  #startRetry(): void {
-    if (this.#stopped || this.#client.over) return;
     const endpoint = this.#pickUntried();
-    if (endpoint === undefined) this.#forwardLastFailure();
-    else this.#startAttempt(endpoint, 'retry');
-  }
-
-  /** The next hedge after `hedge.delay`, while attempts are left. */
-  #scheduleHedge(): void {
-    const hedge = this.#hedge;
-    if (hedge === undefined || this.#committed || this.#hedgeAttempts >= hedge.maxAttempts) return;
-    this.#armNextHedge(hedge.delayMs);
-  }
-
-  #armNextHedge(delayMs: number): void {
-    clearTimeout(this.#nextAttemptTimer);
-    this.#nextAttemptTimer = setTimeout(() => {
-      this.#nextAttemptTimer = undefined;
-      this.#sendHedge();
-    }, delayMs);
-  }
-
-  /**
-   * Sends the call to one more endpoint, if attempts are left, the deadline
-   * has not passed and the cluster's retry budget admits it (a hedged
-   * attempt holds a budget slot until it ends). With no attempt left to
-   * answer and none sent, the last failure is the client's reply.
-   */
-  #sendHedge(): void {
-    const hedge = this.#hedge;
-    if (hedge === undefined || !this.#replayable()) return;
-    const endpoint =
-      this.#hedgeAttempts < hedge.maxAttempts && !this.#pastDeadline()
-        ? this.#pickUntried()
-        : undefined;
-    const limits = this.#cluster.limits;
-    const admitted =
-      endpoint !== undefined && limits.retries.tryAcquire(limits.requests.inFlight) === undefined;
-    if (endpoint === undefined || !admitted) {
-      if (this.#live.length === 0) this.#forwardLastFailure();
-      return;
+    if (endpoint === undefined) return false;
+    if (budgetSlot) {
+      const limits = this.#cluster.limits;
+      if (limits.retries.tryAcquire(limits.requests.inFlight) !== undefined) return false;
     }
-    this.#startAttempt(endpoint, 'hedge', true);
-    this.#scheduleHedge();
+    this.#startAttempt(endpoint, kind, budgetSlot);
+    return true;
   }
 
   /** An endpoint no attempt of this call has run on, when the balancer offers one. */
@@ -464,7 +369,7 @@ export class Forwarder implements AttemptOwner {
     // Its record becomes the call's own outcome again.
     this.#earlierAttempts.pop();
     this.#committed = true;
-    this.#retries?.release();
+    this.#strategy.release();
     if (last !== undefined) this.#endpoint = last.attempt.endpoint;
     const failure = last?.failure;
     if (failure?.kind !== 'reply') {
@@ -499,7 +404,7 @@ export class Forwarder implements AttemptOwner {
     for (const other of this.#live) {
       if (other !== attempt) this.#giveUp(other, { kind: 'cancelled' }, 'hedge_lost');
     }
-    this.#retries?.release();
+    this.#strategy.release();
     this.#releaseBudgetSlot(attempt);
     this.#replay.drop();
     const held = attempt.heldHeaders;
@@ -513,14 +418,10 @@ export class Forwarder implements AttemptOwner {
    * attempt to send them wins and they go out.
    */
   #onResponseHeaders(attempt: UpstreamAttempt, headers: IncomingHttpHeaders): void {
-    const retries = this.#retries;
-    if (
-      retries !== undefined &&
-      this.#replayable() &&
-      retries.possible(performance.now(), this.#client.deadline)
-    ) {
+    const holdMs = this.#committed ? undefined : this.#strategy.holdMs();
+    if (holdMs !== undefined) {
       attempt.heldHeaders = headers;
-      attempt.after(retries.policy.holdMs, () => {
+      attempt.after(holdMs, () => {
         if (this.#isLive(attempt)) this.#commitTo(attempt);
       });
       return;

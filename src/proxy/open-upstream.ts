@@ -1,0 +1,51 @@
+/**
+ * Opens one attempt's upstream stream: the request headers rewritten for
+ * the backend (with the remaining deadline and the attempts before this
+ * one), a session from the endpoint's pool, and the cluster's `max_pending`
+ * for a call whose session is still connecting. Throws a ProxyError when
+ * the stream cannot be opened or a limit refuses it.
+ */
+import { formatGrpcTimeout } from '../grpc/grpc-timeout.js';
+import type { RequestHead } from '../listener/downstream-call.js';
+import type { Cluster } from '../upstream/cluster.js';
+import type { Endpoint } from '../upstream/endpoint.js';
+import { Http2UpstreamCall } from '../upstream/http2-upstream-call.js';
+import type { UpstreamCall, UpstreamHandler } from '../upstream/upstream-call.js';
+import { upstreamRequestHeaders } from './header-rewrite.js';
+
+export interface UpstreamRequest {
+  readonly cluster: Cluster;
+  readonly head: RequestHead;
+  readonly requestId: string;
+  readonly appendForwardedFor: boolean;
+  /** performance.now() at which the call expires; undefined for none. */
+  readonly deadline: number | undefined;
+  /** Sent as `grpc-previous-rpc-attempts` when above 0. */
+  readonly previousAttempts: number;
+}
+
+export function openUpstream(
+  endpoint: Endpoint,
+  handler: UpstreamHandler,
+  request: UpstreamRequest,
+): UpstreamCall {
+  const { cluster, head } = request;
+  const headers = upstreamRequestHeaders(head, {
+    authority: cluster.authority,
+    appendForwardedFor: request.appendForwardedFor,
+    requestId: request.requestId,
+  });
+  if (request.deadline !== undefined) {
+    headers['grpc-timeout'] = formatGrpcTimeout(request.deadline - performance.now());
+  }
+  if (request.previousAttempts > 0) {
+    headers['grpc-previous-rpc-attempts'] = String(request.previousAttempts);
+  }
+  const session = endpoint.pool.acquire();
+  const pending = session.ready ? undefined : cluster.limits.pending;
+  if (pending !== undefined && !pending.tryAcquire()) {
+    throw cluster.limits.overflowError('max_pending');
+  }
+  const onConnected = pending === undefined ? undefined : () => pending.release();
+  return new Http2UpstreamCall(session, headers, head.endStream, handler, onConnected);
+}
