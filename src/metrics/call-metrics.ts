@@ -37,6 +37,7 @@ export class CallMetrics implements OutcomeSink {
   readonly #attempts: Counter<'cluster'>;
   readonly #retries: Counter<'cluster'>;
   readonly #attemptsGivenUp: Counter<'cluster' | 'endpoint' | 'then'>;
+  readonly #timeouts: Counter<'cluster' | 'kind'>;
   readonly #localReplies: Counter<'error'>;
 
   constructor(registry: Registry) {
@@ -108,6 +109,12 @@ export class CallMetrics implements OutcomeSink {
       labelNames: ['cluster', 'endpoint', 'then'],
       registers,
     });
+    this.#timeouts = new Counter({
+      name: 'switchyard_upstream_timeouts_total',
+      help: 'Timeouts by cluster: kind="deadline" for calls whose deadline passed, kind="per_try" for attempts past per_try_timeout.',
+      labelNames: ['cluster', 'kind'],
+      registers,
+    });
     this.#localReplies = new Counter({
       name: 'switchyard_local_replies_total',
       help: 'Calls the proxy answered itself, by ProxyError code.',
@@ -142,9 +149,13 @@ export class CallMetrics implements OutcomeSink {
       const cluster = outcome.cluster;
       if (outcome.attempts > 0) this.#attempts.inc({ cluster }, outcome.attempts);
       if (outcome.retries > 0) this.#retries.inc({ cluster }, outcome.retries);
+      let perTry = outcome.error === 'upstream_timeout' ? 1 : 0;
       for (const attempt of outcome.earlierAttempts) {
         this.#attemptsGivenUp.inc({ cluster, endpoint: attempt.endpoint, then: attempt.then });
+        if (attempt.error === 'upstream_timeout') perTry++;
       }
+      if (perTry > 0) this.#timeouts.inc({ cluster, kind: 'per_try' }, perTry);
+      if (outcome.error === 'deadline_exceeded') this.#timeouts.inc({ cluster, kind: 'deadline' });
     }
     if (outcome.source === 'local') this.#localReplies.inc({ error: outcome.error ?? 'internal' });
   }
