@@ -1,9 +1,7 @@
 // A TLS listener end to end: grpc-js with a CA-verified TLS channel calls
 // through the proxy to a cleartext echo backend; the listener speaks only h2.
-import { readFileSync } from 'node:fs';
 import http2 from 'node:http2';
 import tls from 'node:tls';
-import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import t from 'tap';
 import { Switchyard } from '../../src/app/switchyard.js';
@@ -11,11 +9,12 @@ import type { Config } from '../../src/config/schema.js';
 import type { TestContext } from '../helpers/context.js';
 import { startEchoBackend, type EchoBackend } from '../helpers/echo-backend.js';
 import { echoClientMethods, type EchoReply, type EchoRequestInit } from '../helpers/echo-proto.js';
+import { testPki } from '../helpers/test-certs.js';
 
-const FIXTURES = new URL('../fixtures/tls/', import.meta.url);
-const CERT_PATH = fileURLToPath(new URL('server.crt', FIXTURES));
-const KEY_PATH = fileURLToPath(new URL('server.key', FIXTURES));
-const CA_PEM = readFileSync(new URL('ca.crt', FIXTURES));
+const PKI = testPki();
+const CERT_PATH = PKI.server.certPath;
+const KEY_PATH = PKI.server.keyPath;
+const CA_PEM = PKI.ca.cert;
 
 interface Setup {
   readonly backend: EchoBackend;
