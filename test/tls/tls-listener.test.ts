@@ -198,3 +198,35 @@ void t.test('a TLS client offering no ALPN is not served HTTP/1.1 either', async
   t.notMatch(outcome.received, /^HTTP\/1\.1 /, 'no HTTP/1.1 status line');
   t.equal(backend.calls, 0, 'nothing reached the backend');
 });
+
+void t.test('a TLS 1.1 client is refused (minimum TLS 1.2)', async (t) => {
+  const { backend, port } = await setup(t);
+  const attempt = (maxVersion: tls.SecureVersion): Promise<Error | undefined> =>
+    new Promise((resolve) => {
+      const socket = tls.connect({
+        host: '127.0.0.1',
+        port,
+        ca: CA_PEM,
+        servername: 'localhost',
+        ALPNProtocols: ['h2'],
+        minVersion: 'TLSv1',
+        maxVersion,
+        // OpenSSL 3's default security level would keep the client from offering TLS 1.1.
+        ciphers: 'DEFAULT@SECLEVEL=0',
+      });
+      socket.once('secureConnect', () => {
+        socket.destroy();
+        resolve(undefined);
+      });
+      socket.once('error', (error: Error) => {
+        socket.destroy();
+        resolve(error);
+      });
+    });
+  const refused = await attempt('TLSv1.1');
+  t.ok(refused !== undefined, 'the TLS 1.1 handshake fails');
+  t.match(refused?.message ?? '', /protocol version|unsupported protocol/i, 'for its version');
+  // Control: the same client allowed TLS 1.2 gets through, so the refusal is the version's.
+  t.equal(await attempt('TLSv1.2'), undefined, 'the same client at TLS 1.2 connects');
+  t.equal(backend.calls, 0);
+});
