@@ -1,6 +1,6 @@
 /**
- * One HTTP/2 (h2c) connection to an endpoint, with what the pool and the
- * data path need to know about it:
+ * One HTTP/2 connection (h2c, or TLS with ALPN h2) to an endpoint, with
+ * what the pool and the data path need to know about it:
  *
  * - whether it ever connected (a failed call on a session that never did was
  *   never seen by the backend) and whether the backend's SETTINGS arrived
@@ -21,6 +21,7 @@ import http2, {
   type Settings,
 } from 'node:http2';
 import type { Logger } from '../log/logger.js';
+import { describeTlsFailure, tlsConnectOptions, type UpstreamTlsOptions } from './upstream-tls.js';
 
 const { NGHTTP2_ENHANCE_YOUR_CALM } = http2.constants;
 
@@ -45,6 +46,8 @@ export interface UpstreamSessionOptions {
   readonly keepalive?: KeepaliveOptions | undefined;
   /** RST_STREAMs the proxy may send on one session before retiring it. Default 500. */
   readonly resetBudget?: number;
+  /** Connect over TLS (the cluster's `tls:`); cleartext h2c when undefined. */
+  readonly tls?: UpstreamTlsOptions | undefined;
 }
 
 /** How the pool opens one particular session. */
@@ -133,7 +136,9 @@ export class UpstreamSession {
     this.#plan = plan;
     this.#events = events;
     this.#logger = options.logger;
-    const session = http2.connect(`http://${authority}`, {
+    const tls = options.tls;
+    const session = http2.connect(`${tls === undefined ? 'http' : 'https'}://${authority}`, {
+      ...(tls === undefined ? {} : tlsConnectOptions(tls)),
       settings: { initialWindowSize: options.initialWindowSize, enablePush: false },
       peerMaxConcurrentStreams: Math.min(Math.max(1, plan.peerMaxConcurrentStreams), MAX_SETTING),
       // Calls in flight are bounded by the listeners' stream limits; the
@@ -176,9 +181,13 @@ export class UpstreamSession {
       }
       this.#reportUnusable();
     });
-    session.on('error', (error) => {
+    session.on('error', (error: Error) => {
       this.#failure ??= error;
       this.#logger.debug({ err: error, endpoint: authority }, 'upstream session error');
+      const tlsFailure = tls === undefined ? undefined : describeTlsFailure(error);
+      if (tlsFailure !== undefined) {
+        this.#logger.warn({ endpoint: authority, reason: tlsFailure }, 'upstream TLS failed');
+      }
       this.#reportUnusable();
       this.#checkConnectFailure();
     });
