@@ -21,7 +21,12 @@ import http2, {
   type Settings,
 } from 'node:http2';
 import type { Logger } from '../log/logger.js';
-import { describeTlsFailure, tlsConnectOptions, type UpstreamTlsOptions } from './upstream-tls.js';
+import {
+  closedAfterHandshake,
+  describeTlsFailure,
+  tlsConnectOptions,
+  type UpstreamTlsOptions,
+} from './upstream-tls.js';
 
 const { NGHTTP2_ENHANCE_YOUR_CALM } = http2.constants;
 
@@ -359,6 +364,15 @@ export class UpstreamSession {
     if (!this.session.destroyed && !this.session.closed) return;
     this.#connectFailureReported = true;
     clearTimeout(this.#connectTimer);
+    const tls = this.#options.tls;
+    if (tls !== undefined && this.#connected && this.#failure === undefined) {
+      // A backend refusing our certificate (or its absence) under TLS 1.3
+      // often just closes after the handshake: say what that may mean.
+      this.#logger.warn(
+        { endpoint: this.authority, reason: closedAfterHandshake(tls) },
+        'upstream TLS failed',
+      );
+    }
     this.#events.onConnectFailure(
       this,
       this.#failure ?? new Error('connection closed before the backend’s SETTINGS arrived'),

@@ -83,3 +83,12 @@ export function describeTlsFailure(error: Error): string | undefined {
   }
   return undefined;
 }
+
+/** The reason logged when a backend closes a TLS connection after the handshake, before SETTINGS. */
+export function closedAfterHandshake(tls: UpstreamTlsOptions): string {
+  const hint =
+    tls.cert === undefined
+      ? '; if it requires client certificates, set the cluster’s tls.cert and tls.key'
+      : '; it may not accept our client certificate';
+  return `the backend closed the connection after the TLS handshake, before its HTTP/2 SETTINGS${hint}`;
+}
