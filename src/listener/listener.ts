@@ -159,11 +159,6 @@ export class Listener {
     return this.#closed;
   }
 
-  /** Reads the TLS files again now (as a file change would); whether a new certificate was installed. */
-  reloadTls(): boolean {
-    return this.#tlsReloader?.reload() ?? false;
-  }
-
   async #close(graceMs: number): Promise<void> {
     this.#closing = true;
     this.#tlsReloader?.close();
