@@ -40,6 +40,8 @@ const ENDPOINT_SETTINGS = [
   'connection_window',
   'idle_timeout',
   'keepalive',
+  // A TLS change must not keep connections made with the old certificates or CA.
+  'tls',
 ] as const;
 
 /** Whether a changed cluster may take over the old one's endpoints. */

@@ -93,8 +93,56 @@ export const TlsSchema = Type.Object(
   {
     cert: Type.String({ minLength: 1, description: 'PEM certificate chain file.' }),
     key: Type.String({ minLength: 1, description: 'PEM private key file.' }),
+    client_ca: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          'PEM CA bundle file: clients must present a certificate signed by it (mTLS); default: no client certificate asked for.',
+      }),
+    ),
   },
-  { ...strict, description: 'Serve TLS with ALPN h2 instead of cleartext h2c.' },
+  {
+    ...strict,
+    description:
+      'Serve TLS (1.2 or later) with ALPN h2 instead of cleartext h2c. The cert, key and client_ca files are reloaded when they change.',
+  },
+);
+
+export const UpstreamTlsSchema = Type.Object(
+  {
+    ca: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: 'PEM CA bundle file to verify backends with; default: the system roots.',
+      }),
+    ),
+    cert: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description: 'PEM client certificate chain file (mTLS to the backends); needs key.',
+      }),
+    ),
+    key: Type.Optional(
+      Type.String({ minLength: 1, description: 'PEM private key file of cert; needs cert.' }),
+    ),
+    server_name: Type.Optional(
+      Type.String({
+        minLength: 1,
+        description:
+          'SNI and the name the backend certificate must carry; default: the endpoint host when it is a name (an IP endpoint is verified against the certificate’s IP SANs).',
+      }),
+    ),
+    insecure_skip_verify: Type.Optional(
+      Type.Boolean({
+        default: false,
+        description: 'Accept any backend certificate (testing only: no protection against MITM).',
+      }),
+    ),
+  },
+  {
+    ...strict,
+    description: 'Connect to the cluster’s backends over TLS (1.2 or later, ALPN h2).',
+  },
 );
 
 export const ListenerLimitsSchema = Type.Object(
@@ -675,6 +723,7 @@ export const ClusterSchema = Type.Object(
       }),
     ),
     endpoints: Type.Array(EndpointSchema, { minItems: 1 }),
+    tls: Type.Optional(UpstreamTlsSchema),
     authority: Type.Optional(
       Type.String({
         minLength: 1,
@@ -751,6 +800,7 @@ export type RouteConfig = Static<typeof RouteSchema>;
 export type WeightedClusterConfig = Static<typeof WeightedClusterSchema>;
 export type RouteMatchConfig = Static<typeof RouteMatchSchema>;
 export type ClusterConfig = Static<typeof ClusterSchema>;
+export type UpstreamTlsConfig = Static<typeof UpstreamTlsSchema>;
 export type EndpointConfig = Static<typeof EndpointSchema>;
 export type DnsEndpointConfig = Static<typeof DnsEndpointSchema>;
 export type HealthCheckConfig = Static<typeof HealthCheckSchema>;

@@ -4,7 +4,8 @@
  * grpc-status 0 and the reply's `status` is SERVING (1). UNIMPLEMENTED (the
  * backend has no health service) is unhealthy unless `unimplemented_is_healthy`.
  *
- * Connections: the checker keeps its own h2c session per endpoint, separate
+ * Connections: the checker keeps its own session per endpoint (h2c, or TLS
+ * with the cluster's `tls:` settings), separate
  * from the endpoint's call pool. Checks therefore ignore the pool's reconnect
  * back-off (a restarted backend is seen at the next check), never take a
  * stream slot from calls, and a check never opens calls' connections. A
@@ -24,6 +25,7 @@ import {
   type CheckTarget,
   type HealthChecker,
 } from './checker.js';
+import { tlsConnectOptions, type UpstreamTlsOptions } from '../upstream/upstream-tls.js';
 
 export const HEALTH_CHECK_PATH = '/grpc.health.v1.Health/Check';
 const SERVING = 1;
@@ -37,6 +39,8 @@ export interface GrpcCheckOptions {
   readonly unimplementedIsHealthy: boolean;
   /** `:authority` to send; the endpoint's address when undefined. */
   readonly authority?: string | undefined;
+  /** The cluster's TLS; cleartext h2c when undefined. */
+  readonly tls?: UpstreamTlsOptions | undefined;
 }
 
 export class GrpcHealthChecker implements HealthChecker {
@@ -66,7 +70,7 @@ export class GrpcHealthChecker implements HealthChecker {
       const stream = session.request({
         ':method': 'POST',
         ':path': HEALTH_CHECK_PATH,
-        ':scheme': 'http',
+        ':scheme': this.#options.tls === undefined ? 'http' : 'https',
         ':authority': this.#options.authority ?? endpoint.address,
         'content-type': 'application/grpc',
         te: 'trailers',
@@ -125,7 +129,11 @@ export class GrpcHealthChecker implements HealthChecker {
     const target = parseHostPort(address);
     if (target === undefined) throw new Error(`bad address ${address}`);
     const host = target.host.includes(':') ? `[${target.host}]` : target.host;
-    const session = http2.connect(`http://${host}:${String(target.port)}`);
+    const tls = this.#options.tls;
+    const session =
+      tls === undefined
+        ? http2.connect(`http://${host}:${String(target.port)}`)
+        : http2.connect(`https://${host}:${String(target.port)}`, tlsConnectOptions(tls));
     const drop = (): void => {
       if (this.#sessions.get(address) === session) this.#sessions.delete(address);
     };

@@ -12,6 +12,7 @@
  * present at `start` has had its first check end (pass, fail or timeout), so
  * it is bounded by the check timeout.
  */
+import type { UpstreamTlsOptions } from '../upstream/upstream-tls.js';
 import type { HealthCheckConfig } from '../config/schema.js';
 import { DEFAULTS } from '../config/schema.js';
 import { requireDuration } from '../config/duration.js';
@@ -211,10 +212,15 @@ export class HealthCheckScheduler {
 /** The scheduler a cluster's `health_check` config asks for. */
 export function schedulerFromConfig(
   config: HealthCheckConfig,
-  context: { readonly authority: string | undefined; readonly logger: Logger },
+  context: {
+    readonly authority: string | undefined;
+    readonly logger: Logger;
+    /** The cluster's TLS: grpc and http checks connect with it (tcp checks only open TCP). */
+    readonly tls?: UpstreamTlsOptions | undefined;
+  },
 ): HealthCheckScheduler {
   return new HealthCheckScheduler({
-    checker: checkerFromConfig(config, context.authority),
+    checker: checkerFromConfig(config, context.authority, context.tls),
     intervalMs: requireDuration(config.interval ?? DEFAULTS.healthCheckInterval),
     timeoutMs: requireDuration(config.timeout ?? DEFAULTS.healthCheckTimeout),
     unhealthyThreshold: config.unhealthy_threshold ?? DEFAULTS.unhealthyThreshold,
@@ -226,12 +232,14 @@ export function schedulerFromConfig(
 function checkerFromConfig(
   config: HealthCheckConfig,
   authority: string | undefined,
+  tls: UpstreamTlsOptions | undefined,
 ): HealthChecker {
   if (config.grpc !== undefined) {
     return new GrpcHealthChecker({
       service: config.grpc.service ?? DEFAULTS.healthCheckGrpcService,
       unimplementedIsHealthy: config.grpc.unimplemented_is_healthy ?? false,
       authority,
+      tls,
     });
   }
   if (config.http !== undefined) {
@@ -239,6 +247,7 @@ function checkerFromConfig(
       path: config.http.path ?? DEFAULTS.healthCheckHttpPath,
       expectedStatuses: config.http.expected_statuses ?? DEFAULTS.healthCheckExpectedStatuses,
       port: config.http.port,
+      tls,
     });
   }
   // Semantic checks guarantee exactly one kind; tcp is what remains.

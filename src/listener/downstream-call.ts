@@ -20,6 +20,8 @@ export interface RequestHead {
   readonly remoteAddress: string;
   /** The listener's name, for logs. */
   readonly listener: string;
+  /** Subject of the client's TLS certificate (mTLS listeners), e.g. `O=Example, CN=client-1`. */
+  readonly clientSubject?: string | undefined;
 }
 
 /** Events from the client side, delivered to the one handler of the call. */

@@ -6,6 +6,7 @@ import http2, {
   type ServerHttp2Stream,
 } from 'node:http2';
 import { isGrpcContentType } from '../grpc/http-status-mapping.js';
+import { clientSubject } from './client-subject.js';
 import type { DownstreamCall, DownstreamHandler, RequestHead } from './downstream-call.js';
 
 const { NGHTTP2_FLAG_END_STREAM } = http2.constants;
@@ -34,6 +35,7 @@ export class Http2DownstreamCall implements DownstreamCall {
       endStream: (flags & NGHTTP2_FLAG_END_STREAM) !== 0,
       remoteAddress: clientAddress(stream),
       listener,
+      clientSubject: clientSubject(stream.session),
     };
   }
 

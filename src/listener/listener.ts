@@ -5,7 +5,6 @@
  * to each and let in-flight calls finish, and its calls so that those still
  * running when the grace period ends can be cancelled.
  */
-import { readFileSync } from 'node:fs';
 import http2, {
   type Http2SecureServer,
   type Http2Server,
@@ -21,6 +20,7 @@ import { DEFAULTS, type ListenerConfig } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
 import type { DownstreamCall } from './downstream-call.js';
 import { Http2DownstreamCall } from './http2-downstream-call.js';
+import { readTlsMaterial, TlsReloader } from './tls-reloader.js';
 
 /**
  * Takes a call; may return how to cancel it (ending it with a status of its
@@ -48,6 +48,8 @@ export class Listener {
   readonly #streams = new Map<ServerHttp2Stream, CancelCall | undefined>();
   #closing = false;
   #closed: Promise<void> | undefined;
+  /** Reloads the certificate when its files change (TLS listeners). */
+  #tlsReloader: TlsReloader | undefined;
   /** Called when the last stream in flight closes (set while close() waits for cancelled calls). */
   #onNoStreams: (() => void) | undefined;
 
@@ -69,17 +71,28 @@ export class Listener {
       },
       maxSessionMemory: 64,
     };
-    const server =
-      config.tls === undefined
-        ? http2.createServer(options)
-        : http2.createSecureServer({
-            ...options,
-            cert: readFileSync(config.tls.cert),
-            key: readFileSync(config.tls.key),
-            ALPNProtocols: ['h2'],
-            allowHTTP1: false,
-            minVersion: 'TLSv1.2',
-          });
+    const tlsConfig = config.tls;
+    let server: Http2Server | Http2SecureServer;
+    if (tlsConfig === undefined) {
+      server = http2.createServer(options);
+    } else {
+      const material = readTlsMaterial(tlsConfig);
+      const secure = http2.createSecureServer({
+        ...options,
+        ...material,
+        ALPNProtocols: ['h2'],
+        allowHTTP1: false,
+        // mTLS: only clients with a certificate signed by client_ca complete the handshake.
+        ...(material.ca === undefined ? {} : { requestCert: true, rejectUnauthorized: true }),
+      });
+      this.#tlsReloader = new TlsReloader(
+        tlsConfig,
+        material,
+        (next) => secure.setSecureContext(next),
+        this.#logger,
+      );
+      server = secure;
+    }
     this.#server = server;
     server.on('connection', (socket: Socket) => {
       this.#sockets.add(socket);
@@ -112,9 +125,13 @@ export class Listener {
       throw new Error(`listener ${config.name}: bad address ${config.address}`);
     await new Promise<void>((resolve, reject) => {
       const server = listener.#server;
-      server.once('error', reject);
+      const failed = (error: Error): void => {
+        listener.#tlsReloader?.close();
+        reject(error);
+      };
+      server.once('error', failed);
       server.listen(address.port, address.host, () => {
-        server.off('error', reject);
+        server.off('error', failed);
         server.on('error', (error) => listener.#logger.error({ err: error }, 'listener error'));
         resolve();
       });
@@ -144,6 +161,7 @@ export class Listener {
 
   async #close(graceMs: number): Promise<void> {
     this.#closing = true;
+    this.#tlsReloader?.close();
     // Connections accepted from here on get the same two GOAWAYs (#track).
     const goaways = Promise.all([...this.#sessions].map((session) => goAwayTwice(session)));
     let destroyTimer: NodeJS.Timeout | undefined;

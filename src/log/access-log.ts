@@ -11,6 +11,7 @@ export class AccessLog implements OutcomeSink {
       {
         request_id: o.requestId,
         listener: o.listener,
+        ...(o.clientSubject === undefined ? {} : { client_subject: o.clientSubject }),
         method: o.method,
         path: o.path,
         authority: o.authority,

@@ -20,6 +20,8 @@ export type OutcomeSource =
 export interface CallOutcome {
   readonly requestId: string;
   readonly listener: string;
+  /** Subject of the client's TLS certificate (mTLS listeners). */
+  readonly clientSubject?: string | undefined;
   readonly method: string;
   readonly path: string;
   readonly authority: string;

@@ -294,6 +294,7 @@ export class ProxyCall implements DownstreamHandler, ClientSide {
     this.#env.sink.record({
       requestId: this.#requestId,
       listener: head.listener,
+      clientSubject: head.clientSubject,
       method: head.method,
       path: head.path,
       authority: head.authority,

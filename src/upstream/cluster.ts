@@ -32,6 +32,7 @@ import type { Logger } from '../log/logger.js';
 import { Endpoint } from './endpoint.js';
 import type { SessionPoolOptions } from './session-pool.js';
 import { sessionLifecycleOptions } from './session-config.js';
+import { loadUpstreamTls } from './upstream-tls.js';
 
 export interface ClusterOptions {
   /** Resolver for `dns` endpoints; the system's by default. */
@@ -98,6 +99,10 @@ export class Cluster {
     this.limits = new ClusterLimits(config.name, config);
     this.#adopt = options.adopt;
     const connectTimeoutMs = requireDuration(config.connect_timeout ?? DEFAULTS.connectTimeout);
+    const tls = loadUpstreamTls(config.tls);
+    if (tls?.verify === false) {
+      this.#logger.warn('tls.insecure_skip_verify: backend certificates are not verified');
+    }
     this.#sessionOptions = {
       connectTimeoutMs,
       initialWindowSize: flowControlWindow(config.stream_window ?? DEFAULTS.streamWindow),
@@ -107,6 +112,7 @@ export class Cluster {
       logger: this.#logger,
       connectionLimit: this.limits.connections,
       ...sessionLifecycleOptions(config),
+      tls,
     };
     this.#policy = config.lb_policy ?? DEFAULTS.lbPolicy;
     this.#lbOptions = {
@@ -146,6 +152,7 @@ export class Cluster {
         : schedulerFromConfig(config.health_check, {
             authority: config.authority,
             logger: this.#logger.child({ module: 'health_check' }),
+            tls,
           });
     this.#balancer = this.#rebuild();
   }

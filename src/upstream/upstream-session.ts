@@ -1,6 +1,6 @@
 /**
- * One HTTP/2 (h2c) connection to an endpoint, with what the pool and the
- * data path need to know about it:
+ * One HTTP/2 connection (h2c, or TLS with ALPN h2) to an endpoint, with
+ * what the pool and the data path need to know about it:
  *
  * - whether it ever connected (a failed call on a session that never did was
  *   never seen by the backend) and whether the backend's SETTINGS arrived
@@ -21,6 +21,12 @@ import http2, {
   type Settings,
 } from 'node:http2';
 import type { Logger } from '../log/logger.js';
+import {
+  closedAfterHandshake,
+  describeTlsFailure,
+  tlsConnectOptions,
+  type UpstreamTlsOptions,
+} from './upstream-tls.js';
 
 const { NGHTTP2_ENHANCE_YOUR_CALM } = http2.constants;
 
@@ -45,6 +51,8 @@ export interface UpstreamSessionOptions {
   readonly keepalive?: KeepaliveOptions | undefined;
   /** RST_STREAMs the proxy may send on one session before retiring it. Default 500. */
   readonly resetBudget?: number;
+  /** Connect over TLS (the cluster's `tls:`); cleartext h2c when undefined. */
+  readonly tls?: UpstreamTlsOptions | undefined;
 }
 
 /** How the pool opens one particular session. */
@@ -133,7 +141,9 @@ export class UpstreamSession {
     this.#plan = plan;
     this.#events = events;
     this.#logger = options.logger;
-    const session = http2.connect(`http://${authority}`, {
+    const tls = options.tls;
+    const session = http2.connect(`${tls === undefined ? 'http' : 'https'}://${authority}`, {
+      ...(tls === undefined ? {} : tlsConnectOptions(tls)),
       settings: { initialWindowSize: options.initialWindowSize, enablePush: false },
       peerMaxConcurrentStreams: Math.min(Math.max(1, plan.peerMaxConcurrentStreams), MAX_SETTING),
       // Calls in flight are bounded by the listeners' stream limits; the
@@ -176,9 +186,13 @@ export class UpstreamSession {
       }
       this.#reportUnusable();
     });
-    session.on('error', (error) => {
+    session.on('error', (error: Error) => {
       this.#failure ??= error;
       this.#logger.debug({ err: error, endpoint: authority }, 'upstream session error');
+      const tlsFailure = tls === undefined ? undefined : describeTlsFailure(error);
+      if (tlsFailure !== undefined) {
+        this.#logger.warn({ endpoint: authority, reason: tlsFailure }, 'upstream TLS failed');
+      }
       this.#reportUnusable();
       this.#checkConnectFailure();
     });
@@ -350,6 +364,15 @@ export class UpstreamSession {
     if (!this.session.destroyed && !this.session.closed) return;
     this.#connectFailureReported = true;
     clearTimeout(this.#connectTimer);
+    const tls = this.#options.tls;
+    if (tls !== undefined && this.#connected && this.#failure === undefined) {
+      // A backend refusing our certificate (or its absence) under TLS 1.3
+      // often just closes after the handshake: say what that may mean.
+      this.#logger.warn(
+        { endpoint: this.authority, reason: closedAfterHandshake(tls) },
+        'upstream TLS failed',
+      );
+    }
     this.#events.onConnectFailure(
       this,
       this.#failure ?? new Error('connection closed before the backend’s SETTINGS arrived'),

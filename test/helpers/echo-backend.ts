@@ -155,6 +155,8 @@ export interface EchoBackendOptions {
    * set `fail_code` (ServerStream after its `count` replies); default 0: only when asked.
    */
   readonly failCode?: number;
+  /** Server credentials (e.g. `grpc.ServerCredentials.createSsl(...)`); default: insecure (h2c). */
+  readonly credentials?: grpc.ServerCredentials;
 }
 
 /** The request as handled: the backend's `failCode` applies when the request asks for none. */
@@ -321,7 +323,7 @@ export async function startEchoBackend(
   const port = await new Promise<number>((resolve, reject) => {
     server.bindAsync(
       `${host}:${options.port ?? 0}`,
-      grpc.ServerCredentials.createInsecure(),
+      options.credentials ?? grpc.ServerCredentials.createInsecure(),
       (error, bound) => {
         if (error === null) resolve(bound);
         else reject(error);

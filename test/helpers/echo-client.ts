@@ -15,6 +15,8 @@ import {
 export interface EchoClientOptions {
   /** Extra grpc-js channel options, merged over the defaults. */
   readonly channelOptions?: grpc.ChannelOptions;
+  /** Channel credentials; default: insecure (h2c). */
+  readonly credentials?: grpc.ChannelCredentials;
 }
 
 export interface UnaryResult {
@@ -165,7 +167,7 @@ export class EchoClient {
   readonly raw: grpc.Client;
 
   constructor(address: string, options: EchoClientOptions = {}) {
-    this.raw = new grpc.Client(address, grpc.credentials.createInsecure(), {
+    this.raw = new grpc.Client(address, options.credentials ?? grpc.credentials.createInsecure(), {
       'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
       'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
       ...options.channelOptions,

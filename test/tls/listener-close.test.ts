@@ -9,21 +9,17 @@
 // pending: up to 120 s (TLS handshake timeout), 10 s (node:http2's
 // unknownProtocolTimeout), or indefinitely (h2c). The last two cases are
 // controls: well-behaved h2 clients do not hold close up.
-import { readFileSync } from 'node:fs';
 import http2 from 'node:http2';
 import net from 'node:net';
 import tls from 'node:tls';
-import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { Switchyard } from '../../src/app/switchyard.js';
 import type { ListenerConfig } from '../../src/config/schema.js';
+import { testPki } from '../helpers/test-certs.js';
 
-const FIXTURES = new URL('../fixtures/tls/', import.meta.url);
-const TLS = {
-  cert: fileURLToPath(new URL('server.crt', FIXTURES)),
-  key: fileURLToPath(new URL('server.key', FIXTURES)),
-};
-const CA_PEM = readFileSync(new URL('ca.crt', FIXTURES));
+const PKI = testPki();
+const TLS = { cert: PKI.server.certPath, key: PKI.server.keyPath };
+const CA_PEM = PKI.ca.cert;
 
 /**
  * Only a failure bound: a passing run never waits for it (close(0) settles

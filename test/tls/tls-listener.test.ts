@@ -1,9 +1,7 @@
 // A TLS listener end to end: grpc-js with a CA-verified TLS channel calls
 // through the proxy to a cleartext echo backend; the listener speaks only h2.
-import { readFileSync } from 'node:fs';
 import http2 from 'node:http2';
 import tls from 'node:tls';
-import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import t from 'tap';
 import { Switchyard } from '../../src/app/switchyard.js';
@@ -11,11 +9,12 @@ import type { Config } from '../../src/config/schema.js';
 import type { TestContext } from '../helpers/context.js';
 import { startEchoBackend, type EchoBackend } from '../helpers/echo-backend.js';
 import { echoClientMethods, type EchoReply, type EchoRequestInit } from '../helpers/echo-proto.js';
+import { testPki } from '../helpers/test-certs.js';
 
-const FIXTURES = new URL('../fixtures/tls/', import.meta.url);
-const CERT_PATH = fileURLToPath(new URL('server.crt', FIXTURES));
-const KEY_PATH = fileURLToPath(new URL('server.key', FIXTURES));
-const CA_PEM = readFileSync(new URL('ca.crt', FIXTURES));
+const PKI = testPki();
+const CERT_PATH = PKI.server.certPath;
+const KEY_PATH = PKI.server.keyPath;
+const CA_PEM = PKI.ca.cert;
 
 interface Setup {
   readonly backend: EchoBackend;
@@ -198,4 +197,36 @@ void t.test('a TLS client offering no ALPN is not served HTTP/1.1 either', async
   t.not(outcome.alpn, 'http/1.1', 'http/1.1 is never negotiated');
   t.notMatch(outcome.received, /^HTTP\/1\.1 /, 'no HTTP/1.1 status line');
   t.equal(backend.calls, 0, 'nothing reached the backend');
+});
+
+void t.test('a TLS 1.1 client is refused (minimum TLS 1.2)', async (t) => {
+  const { backend, port } = await setup(t);
+  const attempt = (maxVersion: tls.SecureVersion): Promise<Error | undefined> =>
+    new Promise((resolve) => {
+      const socket = tls.connect({
+        host: '127.0.0.1',
+        port,
+        ca: CA_PEM,
+        servername: 'localhost',
+        ALPNProtocols: ['h2'],
+        minVersion: 'TLSv1',
+        maxVersion,
+        // OpenSSL 3's default security level would keep the client from offering TLS 1.1.
+        ciphers: 'DEFAULT@SECLEVEL=0',
+      });
+      socket.once('secureConnect', () => {
+        socket.destroy();
+        resolve(undefined);
+      });
+      socket.once('error', (error: Error) => {
+        socket.destroy();
+        resolve(error);
+      });
+    });
+  const refused = await attempt('TLSv1.1');
+  t.ok(refused !== undefined, 'the TLS 1.1 handshake fails');
+  t.match(refused?.message ?? '', /protocol version|unsupported protocol/i, 'for its version');
+  // Control: the same client allowed TLS 1.2 gets through, so the refusal is the version's.
+  t.equal(await attempt('TLSv1.2'), undefined, 'the same client at TLS 1.2 connects');
+  t.equal(backend.calls, 0);
 });
