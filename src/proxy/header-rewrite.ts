@@ -24,6 +24,8 @@ export interface UpstreamHeaderOptions {
   readonly authority: string | undefined;
   readonly appendForwardedFor: boolean;
   readonly requestId: string;
+  /** The upstream connection's scheme: `https` for a cluster with `tls`. */
+  readonly scheme: 'http' | 'https';
 }
 
 export function upstreamRequestHeaders(
@@ -32,7 +34,7 @@ export function upstreamRequestHeaders(
 ): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {
     ':method': head.method,
-    ':scheme': 'http',
+    ':scheme': options.scheme,
     ':authority': options.authority ?? head.authority,
     ':path': head.path,
   };

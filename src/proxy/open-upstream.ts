@@ -32,6 +32,7 @@ export function openUpstream(
   const { cluster, head } = request;
   const headers = upstreamRequestHeaders(head, {
     authority: cluster.authority,
+    scheme: cluster.scheme,
     appendForwardedFor: request.appendForwardedFor,
     requestId: request.requestId,
   });

@@ -70,6 +70,8 @@ export class Cluster {
   readonly name: string;
   /** `circuit_breaker:` and `retry_budget:` counters. */
   readonly limits: ClusterLimits;
+  /** `:scheme` sent upstream: `https` when the cluster connects with TLS. */
+  readonly scheme: 'http' | 'https';
   /** `:authority` sent upstream; the client's when undefined. */
   readonly authority: string | undefined;
   readonly events = new EventEmitter<ClusterEvents>();
@@ -100,6 +102,7 @@ export class Cluster {
     this.#adopt = options.adopt;
     const connectTimeoutMs = requireDuration(config.connect_timeout ?? DEFAULTS.connectTimeout);
     const tls = loadUpstreamTls(config.tls);
+    this.scheme = tls === undefined ? 'http' : 'https';
     if (tls?.verify === false) {
       this.#logger.warn('tls.insecure_skip_verify: backend certificates are not verified');
     }

@@ -45,6 +45,7 @@ const OPTIONS: UpstreamHeaderOptions = {
   authority: undefined,
   appendForwardedFor: true,
   requestId: 'req-1',
+  scheme: 'http',
 };
 
 function marks(headers: IncomingHttpHeaders | OutgoingHttpHeaders): unknown {
@@ -63,7 +64,9 @@ void t.test('pseudo-headers are set by the proxy, never copied', (t) => {
   t.same(pseudo.sort(), [':authority', ':method', ':path', ':scheme']);
   t.equal(out[':method'], 'GET', 'from head.method');
   t.equal(out[':path'], '/a?b=c', 'from head.path');
-  t.equal(out[':scheme'], 'http', 'upstream is h2c');
+  t.equal(out[':scheme'], 'http', 'upstream is h2c, whatever the client said');
+  const tls = upstreamRequestHeaders(head({}), { ...OPTIONS, scheme: 'https' });
+  t.equal(tls[':scheme'], 'https', 'a TLS cluster gets https');
   t.equal(out[':authority'], 'client.example.com', 'the client authority by default');
   t.end();
 });
