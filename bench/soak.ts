@@ -142,6 +142,8 @@ interface CallResult {
   /** "0", a grpc-status, or how the call broke without one. */
   readonly status: string;
   readonly message: string | undefined;
+  /** Response DATA bytes received (a failure after some was committed: never retried). */
+  readonly bytes: number;
 }
 
 /** One call; resolves with its grpc-status (or a transport failure) and grpc-message. */
@@ -159,6 +161,7 @@ function call(session: http2.ClientHttp2Session, stream: boolean): Promise<CallR
       resolve({
         status: `client:${(error as { code?: string }).code ?? 'error'}`,
         message: undefined,
+        bytes: 0,
       });
       return;
     }
@@ -180,9 +183,9 @@ function call(session: http2.ClientHttp2Session, stream: boolean): Promise<CallR
     req.on('error', (error: Error & { code?: string }) => (transport = error.code ?? 'error'));
     req.on('close', () => {
       if (status === '0' && stream && bytes !== STREAM_MESSAGES * (5 + 1024)) {
-        resolve({ status: `short-stream:${bytes}`, message });
-      } else if (status !== undefined) resolve({ status, message });
-      else resolve({ status: `transport:${transport ?? `rst ${req.rstCode}`}`, message });
+        resolve({ status: `short-stream:${bytes}`, message, bytes });
+      } else if (status !== undefined) resolve({ status, message, bytes });
+      else resolve({ status: `transport:${transport ?? `rst ${req.rstCode}`}`, message, bytes });
     });
     req.end(EMPTY_REQUEST);
   });
@@ -219,6 +222,23 @@ async function eventLoopLag(adminPort: number): Promise<number | undefined> {
 /** A grpc-message with its numbers blanked, so like messages group. */
 function shape(message: string): string {
   return decodeURIComponent(message).replace(/\d+/g, 'N');
+}
+
+/** The proxy's retry and overflow counters, as exposition lines. */
+async function retryCounters(adminPort: number): Promise<string[]> {
+  try {
+    const text = await (await fetch(`http://127.0.0.1:${adminPort}/metrics`)).text();
+    return text
+      .split('\n')
+      .filter((line) =>
+        /^switchyard_(upstream_retries_total|upstream_attempts_retried_total|cluster_overflows_total)\{/.test(
+          line,
+        ),
+      )
+      .map((line) => `  ${line}`);
+  } catch (error) {
+    return [`  (metrics unavailable: ${String(error)})`];
+  }
 }
 
 const mib = (bytes: number): string => (bytes / 1024 / 1024).toFixed(1);
@@ -292,7 +312,8 @@ async function main(): Promise<void> {
           if (stream) tally.streamOk++;
           else tally.unaryOk++;
         } else {
-          const key = `${stream ? 'stream' : 'unary'} ${result.status}`;
+          const after = result.bytes > 0 ? ' after data' : ' before data';
+          const key = `${stream ? 'stream' : 'unary'} ${result.status}${after}`;
           tally.failed.set(key, (tally.failed.get(key) ?? 0) + 1);
           const messages = tally.messages.get(key) ?? new Set<string>();
           if (messages.size < 3) messages.add(shape(result.message ?? ''));
@@ -392,6 +413,7 @@ async function main(): Promise<void> {
             `  ${key.padEnd(28)} ${String(n).padStart(6)}  ${[...(tally.messages.get(key) ?? [])].join(' | ')}`,
         ),
     ];
+    lines.push('proxy retry counters (/metrics):', ...(await retryCounters(adminPort)));
     const warm = samples.filter((s) => s.t >= WARMUP_S);
     const baselineSamples = warm.slice(0, 3);
     const endSamples = warm.slice(-3);
