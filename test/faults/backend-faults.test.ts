@@ -142,14 +142,20 @@ void t.test('GOAWAY mid-load: calls above last-stream-id are retried, below fini
         return;
       }
       const n = session.streams.length;
-      // Streams 2-6 of the first connection are processed; the GOAWAY names the 6th.
-      if (n > 6) return; // never processed: the proxy must replay these
-      replyEcho(stream, 50);
-      if (n < 6) return;
-      goawayAt = stream.id ?? 0;
+      // Streams 1-6 of the first connection (warm-up + 5 calls) are
+      // processed. When the 12th arrives the backend GOAWAYs naming the 6th,
+      // so streams 7-12 at least are above last-stream-id, whatever the timing.
+      if (n <= 6) replyEcho(stream, 50);
+      if (n !== 12) return;
+      const processed = session.streams.slice(0, 6);
+      goawayAt = processed[5]?.id ?? 0;
       session.session.goaway(C.NGHTTP2_NO_ERROR, goawayAt);
-      const processed = [...session.streams];
-      void Promise.all(processed.map((p) => once(p, 'close'))).then(() => session.session.close());
+      void Promise.all(processed.map((p) => once(p, 'close'))).then(() => {
+        // Our side of the streams above last-stream-id (the proxy already
+        // counts them refused), then the connection.
+        for (const s of session.streams.slice(6)) s.close(C.NGHTTP2_REFUSED_STREAM);
+        session.session.close();
+      });
     },
   });
   const fp = await faultProxy(t, backend.address);
@@ -167,7 +173,12 @@ void t.test('GOAWAY mid-load: calls above last-stream-id are retried, below fini
   t.comment(
     `first connection: ${firstStreams.length} streams, ${refused} above last-stream-id ${goawayAt}`,
   );
-  t.ok(refused > 0, 'some calls were sent above last-stream-id (and were replayed)');
+  t.ok(refused >= 6, 'at least 6 calls were sent above last-stream-id (and were replayed)');
+  t.same(
+    firstStreams.slice(0, 6).map((s) => s.rstCode),
+    [0, 0, 0, 0, 0, 0],
+    'the calls at or below last-stream-id finished on the old connection',
+  );
   client.close();
   await fp.expectRecovered(t, baseline);
 });
