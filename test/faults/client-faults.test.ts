@@ -10,6 +10,7 @@
 import http2 from 'node:http2';
 import net from 'node:net';
 import t from 'tap';
+import { DEFAULTS } from '../../src/config/schema.js';
 import { startBackends } from '../helpers/harness.js';
 import { grpcMessage, startRawBackend, type RawStream } from '../helpers/raw-backend.js';
 import { grpcRequest } from '../helpers/raw-client.js';
@@ -148,13 +149,12 @@ function requestHeaders(address: string): Buffer {
 void t.test(
   'idle streams up to max_concurrent_streams and beyond: refused, proxy responsive',
   async (t) => {
-    const LIMIT = 200;
+    const LIMIT = DEFAULTS.maxConcurrentStreams; // the default listener's, 1000
     const EXTRA = 10;
     const backend = await startRawBackend(t, (call: RawStream) => call.stream.resume()); // never answers
     const fp = await faultProxy(t, backend.address, {
-      listener: { limits: { max_concurrent_streams: LIMIT } },
-      // The backend takes 100 streams per connection, so the idle streams
-      // open two upstream connections: they must go once idle.
+      // The idle streams open several upstream connections (100 streams
+      // each until the backend's limit is known): they must go once idle.
       cluster: { idle_timeout: '300ms' },
     });
     const baseline = fp.counts();
