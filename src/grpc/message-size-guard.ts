@@ -15,6 +15,11 @@ export class MessageSizeGuard {
   /** `limit` of Infinity only counts messages. */
   constructor(readonly limit: number) {}
 
+  /** Bytes the stream still owes its current message (at least; within a prefix, the prefix's rest); 0 at a boundary. */
+  get missingBytes(): number {
+    return this.#prefixSeen === 0 ? this.#remaining : 5 - this.#prefixSeen;
+  }
+
   /** Length prefixes seen so far: the messages begun in this direction. */
   get messages(): number {
     return this.#messages;

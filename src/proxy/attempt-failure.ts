@@ -92,3 +92,12 @@ export function missingStatus(endpoint: string): ProxyError {
     { grpcStatus: GrpcStatus.UNKNOWN },
   );
 }
+
+/** A response that ended OK in the middle of a length-prefixed message. */
+export function truncatedMessage(endpoint: string, missingBytes: number): ProxyError {
+  return new ProxyError(
+    'upstream_protocol_error',
+    `upstream ${endpoint} ended the response ${missingBytes} bytes short of a whole gRPC message`,
+    { grpcStatus: GrpcStatus.INTERNAL },
+  );
+}

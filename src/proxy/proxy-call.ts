@@ -22,7 +22,7 @@ import type { OutcomeSink, OutcomeSource } from '../outcome/call-outcome.js';
 import type { Route } from '../router/route-table.js';
 import type { Cluster } from '../upstream/cluster.js';
 import type { Endpoint } from '../upstream/endpoint.js';
-import { grpcStatusOf, missingStatus } from './attempt-failure.js';
+import { grpcStatusOf, missingStatus, truncatedMessage } from './attempt-failure.js';
 import { callTimeoutMs, deadlineExceeded } from './call-timeout.js';
 import type { ClientSide } from './client-side.js';
 import { Forwarder } from './forwarder.js';
@@ -204,6 +204,12 @@ export class ProxyCall implements DownstreamHandler, ClientSide {
       this.#grpcStatus = trailers === undefined ? undefined : grpcStatusOf(trailers);
       if (this.#grpcStatus === undefined) {
         this.fail(missingStatus(endpoint));
+        return;
+      }
+      const missing = this.#responseGuard?.missingBytes ?? 0;
+      if (missing > 0 && this.#grpcStatus === GrpcStatus.OK) {
+        // An OK that cuts a message short is no OK (PROTOCOL-HTTP2.md: INTERNAL).
+        this.fail(truncatedMessage(endpoint, missing));
         return;
       }
     }

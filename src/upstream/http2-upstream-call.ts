@@ -47,10 +47,10 @@ export class Http2UpstreamCall implements UpstreamCall {
       const connected = (): void => {
         if (!waiting) return;
         waiting = false;
-        upstream.session.off('remoteSettings', connected);
+        stopWaiting();
         onConnected();
       };
-      upstream.session.once('remoteSettings', connected);
+      const stopWaiting = upstream.whenReady(connected);
       stream.once('close', connected);
     }
     stream.on('response', (responseHeaders: IncomingHttpHeaders, flags: number) => {

@@ -128,6 +128,8 @@ export class UpstreamSession {
   #idleTimer: NodeJS.Timeout | undefined;
   #keepaliveTimer: NodeJS.Timeout | undefined;
   #pingTimer: NodeJS.Timeout | undefined;
+  /** Called once when the backend's SETTINGS arrive (calls waiting for the connection). */
+  #readyWaiters = new Set<() => void>();
 
   constructor(
     authority: string,
@@ -164,6 +166,9 @@ export class UpstreamSession {
       this.#remoteStreamLimit = settings.maxConcurrentStreams ?? MAX_SETTING;
       if (this.#ready) return;
       this.#ready = true;
+      const waiters = this.#readyWaiters;
+      this.#readyWaiters = new Set();
+      for (const waiter of waiters) waiter();
       clearTimeout(this.#connectTimer);
       this.#events.onReady(this);
       this.#idleSince = performance.now();
@@ -281,6 +286,20 @@ export class UpstreamSession {
   /** The TCP connection and HTTP/2 preface completed at some point. */
   get connected(): boolean {
     return this.#connected;
+  }
+
+  /**
+   * Calls `waiter` once the backend's SETTINGS arrive (at once if they
+   * have); returns how to stop waiting. One set per session instead of a
+   * listener per call, however many calls wait.
+   */
+  whenReady(waiter: () => void): () => void {
+    if (this.#ready) {
+      waiter();
+      return () => undefined;
+    }
+    this.#readyWaiters.add(waiter);
+    return () => this.#readyWaiters.delete(waiter);
   }
 
   /** The backend's SETTINGS arrived: its stream limit is known. */

@@ -131,6 +131,28 @@ for (const [when, code, status] of resets) {
   });
 }
 
+void t.test('an OK reply that cuts its last message short: INTERNAL', async (t) => {
+  const backend = await startFrameBackend(t, ({ socket }, id) => {
+    // A length prefix of 100, then 3 bytes, then grpc-status 0.
+    const lying = Buffer.concat([Buffer.from([0, 0, 0, 0, 100]), Buffer.from('abc')]);
+    socket.write(
+      Buffer.concat([
+        frame(HEADERS, END_HEADERS, id, RESPONSE_HEADERS),
+        frame(DATA, 0, id, lying),
+        frame(HEADERS, END_HEADERS | END_STREAM, id, OK_TRAILERS),
+      ]),
+    );
+  });
+  const fp = await faultProxy(t, backend.address);
+  const baseline = fp.counts();
+  const client = connectClient(t, fp.address);
+  const error = await serviceError(client.unary({ message: 'x' }));
+  t.equal(error.code, grpc.status.INTERNAL, error.details);
+  t.match(error.details, /97 bytes short of a whole gRPC message/);
+  client.close();
+  await fp.expectRecovered(t, baseline);
+});
+
 void t.test('GOAWAY mid-load: calls above last-stream-id are retried, below finish', async (t) => {
   let first: BackendSession | undefined;
   let goawayAt = 0;
