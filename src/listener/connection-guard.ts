@@ -165,8 +165,13 @@ export class SessionGuard {
     clearTimeout(this.#idleTimer);
     this.#events.onAbuse(kind);
     const session = this.#session;
-    if (session.destroyed) return;
-    // destroy(…, code) sends the GOAWAY with that code before closing the socket.
-    session.destroy(undefined, NGHTTP2_ENHANCE_YOUR_CALM);
+    if (session.destroyed || session.closed) return;
+    // The GOAWAY is submitted now; the destroy waits a turn so that it is
+    // written out (destroying in the same turn, node sends its own GOAWAY
+    // with NO_ERROR instead). Streams still arriving meanwhile are refused.
+    session.goaway(NGHTTP2_ENHANCE_YOUR_CALM);
+    setImmediate(() => {
+      if (!session.destroyed) session.destroy();
+    });
   }
 }

@@ -111,6 +111,7 @@ export class Listener {
       if (guard !== undefined && !guard.onStream(stream)) {
         // The session was cut for abuse in this same read: never start the call.
         markLocalReset(stream);
+        stream.on('error', () => undefined); // the reset's own error event
         stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
         return;
       }
