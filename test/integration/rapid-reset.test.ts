@@ -114,6 +114,20 @@ async function latencies(client: EchoClient, calls: number): Promise<number[]> {
   return out;
 }
 
+/** Polls `read` every 50 ms until it stays the same for 300 ms (at most 5 s). */
+async function settled(read: () => number): Promise<void> {
+  const until = Date.now() + 5_000;
+  let last = read();
+  let since = Date.now();
+  while (Date.now() < until && Date.now() - since < 300) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    if (read() !== last) {
+      last = read();
+      since = Date.now();
+    }
+  }
+}
+
 function p99(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] ?? Infinity;
@@ -170,6 +184,7 @@ void t.test(
     );
     // Wait for the backend count to settle, then bound it: no more than the
     // streams the proxy accepted before the cut.
+    await settled(() => raw.streams.length);
     const accepted = streamsPerConnection.reduce((a, b) => a + b, 0);
     t.ok(
       raw.streams.length <= accepted,
