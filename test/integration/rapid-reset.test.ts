@@ -190,6 +190,18 @@ void t.test(
       raw.streams.length <= accepted,
       `backend saw ${raw.streams.length} streams for ${results.length} × ${BURST} resets (accepted ${accepted})`,
     );
+    // Attack streams never end their request, so each backend stream stays open
+    // until the proxy cancels it: all of them must close, with CANCEL.
+    const codes = await Promise.race([
+      Promise.all(raw.streams.map((s) => s.closed)),
+      new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 10_000).unref()),
+    ]);
+    const byCode = new Map<number, number>();
+    for (const code of codes ?? []) byCode.set(code, (byCode.get(code) ?? 0) + 1);
+    t.ok(
+      codes?.every((code) => code === http2.constants.NGHTTP2_CANCEL),
+      `every backend stream of the attack was cancelled with RST_STREAM CANCEL (${codes === undefined ? 'not all closed' : JSON.stringify([...byCode])})`,
+    );
     // The proxy, its backends, the good client and the attacker share 2 cores
     // with other work: on this machine (load average ~10) the event loop of an
     // idle test process stalls up to a few hundred ms now and then, so the
