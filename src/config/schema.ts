@@ -29,6 +29,11 @@ export const DEFAULTS = {
   hedgeNonFatalOn: ['unavailable'],
   maxConcurrentStreams: 1000,
   maxHeaderListSize: '16KiB',
+  maxResetsPerSecond: 100,
+  maxPingsPerSecond: 100,
+  clientIdleTimeout: '1h',
+  handshakeTimeout: '10s',
+  maxClientConnections: 10000,
   endpointWeight: 1,
   streamWindow: '1MiB',
   connectionWindow: '8MiB',
@@ -174,6 +179,45 @@ export const ListenerLimitsSchema = Type.Object(
         'HTTP/2 receive window per client connection (all its streams together).',
         DEFAULTS.connectionWindow,
       ),
+    ),
+    max_resets_per_second: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 1_000_000,
+        default: DEFAULTS.maxResetsPerSecond,
+        description:
+          'Streams a client may reset (or abandon) per second on one connection, with bursts of twice this; past it the connection gets GOAWAY ENHANCE_YOUR_CALM and is closed (rapid reset, CVE-2023-44487).',
+      }),
+    ),
+    max_pings_per_second: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 1_000_000,
+        default: DEFAULTS.maxPingsPerSecond,
+        description:
+          'PING and SETTINGS frames a client may send per second on one connection, with bursts of twice this; past it the connection gets GOAWAY ENHANCE_YOUR_CALM and is closed.',
+      }),
+    ),
+    idle_timeout: Type.Optional(
+      Duration(
+        'A client connection with no stream open for this long gets GOAWAY and is closed.',
+        DEFAULTS.clientIdleTimeout,
+      ),
+    ),
+    handshake_timeout: Type.Optional(
+      Duration(
+        'A connection that has not completed its TLS handshake and sent the HTTP/2 preface (client SETTINGS) this long after it was accepted is closed.',
+        DEFAULTS.handshakeTimeout,
+      ),
+    ),
+    max_connections: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 1_000_000,
+        default: DEFAULTS.maxClientConnections,
+        description:
+          'Client connections open at once on this listener; a connection past it is closed as soon as it is accepted.',
+      }),
     ),
   },
   strict,
@@ -796,6 +840,7 @@ export const ConfigSchema = Type.Object(
 
 export type Config = Static<typeof ConfigSchema>;
 export type ListenerConfig = Static<typeof ListenerSchema>;
+export type ListenerLimitsConfig = Static<typeof ListenerLimitsSchema>;
 export type RouteConfig = Static<typeof RouteSchema>;
 export type WeightedClusterConfig = Static<typeof WeightedClusterSchema>;
 export type RouteMatchConfig = Static<typeof RouteMatchSchema>;

@@ -7,6 +7,7 @@ import http2, {
 } from 'node:http2';
 import { isGrpcContentType } from '../grpc/http-status-mapping.js';
 import { clientSubject } from './client-subject.js';
+import { markLocalReset } from './connection-guard.js';
 import type { DownstreamCall, DownstreamHandler, RequestHead } from './downstream-call.js';
 
 const { NGHTTP2_FLAG_END_STREAM } = http2.constants;
@@ -85,7 +86,10 @@ export class Http2DownstreamCall implements DownstreamCall {
   }
 
   reset(code: number): void {
-    if (!this.#stream.closed && !this.#stream.destroyed) this.#stream.close(code);
+    if (!this.#stream.closed && !this.#stream.destroyed) {
+      markLocalReset(this.#stream);
+      this.#stream.close(code);
+    }
   }
 
   pauseRequest(): void {

@@ -18,6 +18,12 @@ import { flowControlWindow } from '../config/flow-control-window.js';
 import { parseHostPort } from '../config/host-port.js';
 import { DEFAULTS, type ListenerConfig } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
+import {
+  connectionLimits,
+  markLocalReset,
+  SessionGuard,
+  type ConnectionLimits,
+} from './connection-guard.js';
 import type { DownstreamCall } from './downstream-call.js';
 import { Http2DownstreamCall } from './http2-downstream-call.js';
 import { readTlsMaterial, TlsReloader } from './tls-reloader.js';
@@ -44,6 +50,10 @@ export class Listener {
   readonly #sockets = new Set<Socket>();
   readonly #logger: Logger;
   readonly #connectionWindow: number;
+  readonly #limits: ConnectionLimits;
+  /** Handshake deadlines of accepted connections not yet past the HTTP/2 preface, by remote address:port. */
+  readonly #handshakes = new Map<string, NodeJS.Timeout>();
+  readonly #guards = new WeakMap<Http2Session, SessionGuard>();
   /** Streams in flight and how to cancel each (undefined: just reset it). */
   readonly #streams = new Map<ServerHttp2Stream, CancelCall | undefined>();
   #closing = false;
@@ -60,6 +70,7 @@ export class Listener {
     this.#connectionWindow = flowControlWindow(
       limits.connection_window ?? DEFAULTS.connectionWindow,
     );
+    this.#limits = connectionLimits(config.limits);
     const options = {
       settings: {
         maxConcurrentStreams: limits.max_concurrent_streams ?? DEFAULTS.maxConcurrentStreams,
@@ -94,14 +105,29 @@ export class Listener {
       server = secure;
     }
     this.#server = server;
+    // Past it, node closes new connections as soon as they are accepted.
+    server.maxConnections = this.#limits.maxConnections;
     server.on('connection', (socket: Socket) => {
       this.#sockets.add(socket);
-      socket.once('close', () => this.#sockets.delete(socket));
+      const cancelHandshake = this.#armHandshake(socket);
+      socket.once('close', () => {
+        this.#sockets.delete(socket);
+        cancelHandshake();
+      });
     });
     server.on('session', (session: ServerHttp2Session) => this.#track(session));
     // TLS without ALPN h2: close at once instead of node's HTTP/1.0 403 notice.
     server.on('unknownProtocol', (socket: Socket) => socket.destroy());
     server.on('stream', (stream, headers, flags) => {
+      const session = stream.session;
+      const guard = session === undefined ? undefined : this.#guards.get(session);
+      if (guard !== undefined && !guard.onStream(stream)) {
+        // The session was cut for abuse in this same read: never start the call.
+        markLocalReset(stream);
+        stream.on('error', () => undefined); // the reset's own error event
+        stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
+        return;
+      }
       this.#streams.set(stream, undefined);
       stream.once('close', () => {
         this.#streams.delete(stream);
@@ -180,6 +206,7 @@ export class Listener {
       this.#onNoStreams = destroyAll;
       destroyTimer = setTimeout(destroyAll, CANCEL_GRACE_MS);
       for (const [stream, cancel] of [...this.#streams]) {
+        markLocalReset(stream);
         if (cancel === undefined) stream.close(http2.constants.NGHTTP2_CANCEL);
         else cancel();
       }
@@ -205,8 +232,52 @@ export class Listener {
     return this.#sessions.size;
   }
 
+  /**
+   * Closes `socket` unless its HTTP/2 preface (the client's first SETTINGS,
+   * after the TLS handshake for TLS) arrives within handshake_timeout.
+   * Returns how to disarm it.
+   */
+  #armHandshake(socket: Socket): () => void {
+    const ms = this.#limits.handshakeTimeoutMs;
+    if (ms === 0) return () => undefined;
+    const key = `${socket.remoteAddress ?? ''}:${String(socket.remotePort)}`;
+    const timer = setTimeout(() => {
+      this.#handshakes.delete(key);
+      this.#logger.debug({ remote: key }, 'client connection closed: no HTTP/2 preface in time');
+      socket.destroy();
+    }, ms);
+    timer.unref();
+    this.#handshakes.set(key, timer);
+    return () => {
+      clearTimeout(timer);
+      if (this.#handshakes.get(key) === timer) this.#handshakes.delete(key);
+    };
+  }
+
   #track(session: ServerHttp2Session): void {
     this.#sessions.add(session);
+    // session.socket is a guarding proxy: the raw socket is found again by its address.
+    const socket = session.socket;
+    const key = `${socket.remoteAddress ?? ''}:${String(socket.remotePort)}`;
+    session.once('remoteSettings', () => {
+      clearTimeout(this.#handshakes.get(key));
+      this.#handshakes.delete(key);
+    });
+    this.#guards.set(
+      session,
+      new SessionGuard(session, this.#limits, {
+        onAbuse: (kind) => {
+          this.#logger.warn(
+            { remote: key, abuse: kind },
+            'client connection cut: ENHANCE_YOUR_CALM',
+          );
+        },
+        onIdle: () => {
+          this.#logger.debug({ remote: key }, 'idle client connection closed');
+          void goAwayTwice(session);
+        },
+      }),
+    );
     // A connection accepted just before close(): it gets the same treatment.
     if (this.#closing) void goAwayTwice(session);
     session.once('close', () => this.#sessions.delete(session));
