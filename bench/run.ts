@@ -144,8 +144,11 @@ async function main(): Promise<void> {
         '',
       ].join('\n'),
     );
+    // e.g. BENCH_PROXY_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the proxy.
+    const proxyFlags = (process.env['BENCH_PROXY_NODE_FLAGS'] ?? '').split(' ').filter(Boolean);
     const proxy = startQuiet(PROXY_CPU, [
       node,
+      ...proxyFlags,
       join(dist, 'src/cli/main.js'),
       '--config',
       configPath,

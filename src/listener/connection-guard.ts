@@ -102,6 +102,14 @@ export class SessionGuard {
   readonly #resets: TokenBucket;
   readonly #pings: TokenBucket;
   #open = 0;
+  /** performance.now() when the last stream closed (the idle clock starts then). */
+  #idleSince = performance.now();
+  /**
+   * Lazy idle timer: armed once, never cleared per stream (a call that
+   * opens and closes the only stream would otherwise cost a clearTimeout and
+   * a setTimeout); when it fires it checks the real idle time and re-arms
+   * for the rest.
+   */
   #idleTimer: NodeJS.Timeout | undefined;
   #cut = false;
 
@@ -124,7 +132,7 @@ export class SessionGuard {
       if (!this.#pings.take()) this.#abuse('ping_flood');
     });
     session.once('close', () => clearTimeout(this.#idleTimer));
-    this.#armIdle();
+    this.#armIdle(limits.idleTimeoutMs);
   }
 
   /** The session was cut for abuse: streams it still delivers must not be served. */
@@ -136,25 +144,31 @@ export class SessionGuard {
   onStream(stream: ServerHttp2Stream): boolean {
     if (this.#cut) return false;
     this.#open++;
-    clearTimeout(this.#idleTimer);
-    this.#idleTimer = undefined;
     stream.once('aborted', () => {
       if (!localResets.has(stream) && !this.#resets.take()) this.#abuse('rapid_reset');
-    });
-    stream.once('close', () => {
-      this.#open--;
-      if (this.#open === 0) this.#armIdle();
     });
     return true;
   }
 
-  #armIdle(): void {
-    if (this.#limits.idleTimeoutMs === 0 || this.#cut) return;
-    clearTimeout(this.#idleTimer);
+  /** A stream `onStream` admitted has closed (the listener's one 'close' listener calls this). */
+  onStreamClosed(): void {
+    this.#open--;
+    if (this.#open === 0) {
+      this.#idleSince = performance.now();
+      this.#armIdle(this.#limits.idleTimeoutMs);
+    }
+  }
+
+  /** Arms the idle timer unless one is pending (it re-checks when it fires). */
+  #armIdle(ms: number): void {
+    if (this.#limits.idleTimeoutMs === 0 || this.#cut || this.#idleTimer !== undefined) return;
     this.#idleTimer = setTimeout(() => {
       this.#idleTimer = undefined;
-      if (this.#open === 0) this.#events.onIdle();
-    }, this.#limits.idleTimeoutMs);
+      if (this.#open > 0 || this.#cut) return;
+      const left = this.#idleSince + this.#limits.idleTimeoutMs - performance.now();
+      if (left > 1) this.#armIdle(left);
+      else this.#events.onIdle();
+    }, ms);
     this.#idleTimer.unref();
   }
 

@@ -130,6 +130,7 @@ export class Listener {
       }
       this.#streams.set(stream, undefined);
       stream.once('close', () => {
+        guard?.onStreamClosed();
         this.#streams.delete(stream);
         if (this.#streams.size === 0) this.#onNoStreams?.();
       });

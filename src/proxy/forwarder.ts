@@ -91,6 +91,7 @@ export class Forwarder implements AttemptOwner {
   }
 
   #strategyFor(route: Route, cluster: Cluster): AttemptStrategy {
+    if (route.retry === undefined && route.hedge === undefined) return NO_REPLACEMENT;
     const control = this.#control();
     if (route.retry !== undefined) {
       const limits = cluster.limits;
