@@ -11,7 +11,6 @@
  */
 import { once } from 'node:events';
 import http2, { type ServerHttp2Stream } from 'node:http2';
-import net, { type AddressInfo } from 'node:net';
 import { resetCodeName } from '../../src/upstream/reset-errors.js';
 import * as grpc from '@grpc/grpc-js';
 import t from 'tap';
@@ -19,6 +18,7 @@ import { collect, serviceError } from '../helpers/echo-client.js';
 import { connectClient } from '../helpers/harness.js';
 import { grpcMessage, startRawBackend, type RawStream } from '../helpers/raw-backend.js';
 import { startH2Backend, until, within, type BackendSession } from '../helpers/upstream-backend.js';
+import { startTcpServer } from '../helpers/tcp-server.js';
 import { faultProxy } from './fault-proxy.js';
 import {
   DATA,
@@ -281,22 +281,10 @@ void t.test('a PING flood: the upstream session survives or is dropped; calls go
 });
 
 void t.test('a backend that does not speak HTTP/2: UNAVAILABLE', async (t) => {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.on('error', () => undefined);
-    socket.on('close', () => sockets.delete(socket));
+  const address = await startTcpServer(t, (socket) => {
     socket.write('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n\x00\xff garbage \x17\x03');
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(
-    () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  );
-  const fp = await faultProxy(t, `127.0.0.1:${(server.address() as AddressInfo).port}`);
+  const fp = await faultProxy(t, address);
   const baseline = fp.counts();
   const client = connectClient(t, fp.address);
   const error = await serviceError(client.unary({ message: 'hello?' }));

@@ -5,8 +5,9 @@
  * blocks use HPACK literals without indexing (RFC 7541 §6.2.2), so no
  * dynamic table is needed on either side.
  */
-import net, { type AddressInfo } from 'node:net';
+import type net from 'node:net';
 import type { TestContext } from '../helpers/context.js';
+import { startTcpServer } from '../helpers/tcp-server.js';
 export const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 
 export const DATA = 0x0;
@@ -129,16 +130,8 @@ export async function startFrameBackend(
 ): Promise<FrameBackend> {
   const connections: FrameConnection[] = [];
   const requests: number[] = [];
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.on('error', () => undefined);
-    const closed = new Promise<void>((resolve) =>
-      socket.on('close', () => {
-        sockets.delete(socket);
-        resolve();
-      }),
-    );
+  const address = await startTcpServer(t, (socket) => {
+    const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
     const connection: FrameConnection = { n: connections.length + 1, socket, pingAcks: 0, closed };
     connections.push(connection);
     socket.write(frame(SETTINGS, 0, 0));
@@ -162,16 +155,8 @@ export async function startFrameBackend(
       }
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(
-    () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  );
   return {
-    address: `127.0.0.1:${(server.address() as AddressInfo).port}`,
+    address,
     connections,
     requests,
   };

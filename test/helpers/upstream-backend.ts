@@ -21,6 +21,7 @@ import { Http2UpstreamCall } from '../../src/upstream/http2-upstream-call.js';
 import { SessionPool, type SessionPoolOptions } from '../../src/upstream/session-pool.js';
 import type { UpstreamHandler } from '../../src/upstream/upstream-call.js';
 import type { TestContext } from './context.js';
+import { startTcpServer } from './tcp-server.js';
 import { grpcMessage } from './raw-backend.js';
 
 export const PATH = '/switchyard.test.Echo/Unary';
@@ -187,11 +188,9 @@ export interface Relay {
 export async function startRelay(t: TestContext, target: string): Promise<Relay> {
   const [host = '127.0.0.1', portText = '0'] = target.split(':');
   let holed = false;
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((down) => {
+  const address = await startTcpServer(t, (down, track) => {
     const up = net.connect(Number(portText), host);
-    sockets.add(down);
-    sockets.add(up);
+    track(up);
     down.on('data', (chunk: Buffer) => up.write(chunk));
     up.on('data', (chunk: Buffer) => {
       if (!holed) down.write(chunk);
@@ -202,22 +201,11 @@ export async function startRelay(t: TestContext, target: string): Promise<Relay>
     };
     for (const s of [down, up]) {
       s.on('error', end);
-      s.on('close', () => {
-        sockets.delete(s);
-        end();
-      });
+      s.on('close', end);
     }
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(
-    () =>
-      new Promise<void>((resolve) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => resolve());
-      }),
-  );
   return {
-    address: `127.0.0.1:${(server.address() as AddressInfo).port}`,
+    address,
     blackHole: () => {
       holed = true;
     },

@@ -1,6 +1,5 @@
 // Cluster limits (circuit_breaker) and the retry budget, end to end with
 // real grpc-js backends and clients.
-import net from 'node:net';
 import * as grpc from '@grpc/grpc-js';
 import t from 'tap';
 import type { TestContext } from '../helpers/context.js';
@@ -8,6 +7,7 @@ import { connectClient } from '../helpers/harness.js';
 import { isServiceError, serviceError } from '../helpers/echo-client.js';
 import { CLUSTER_NAME, proxyConfig, startProxy } from '../helpers/proxy.js';
 import { grpcError, startScriptedBackend } from '../helpers/scripted-backend.js';
+import { startTcpServer } from '../helpers/tcp-server.js';
 import { until } from '../helpers/upstream-backend.js';
 
 interface Settled {
@@ -92,30 +92,11 @@ void t.test(
   },
 );
 
-/** A TCP server that accepts and never speaks HTTP/2: calls to it wait for their connection. */
-async function silentServer(t: TestContext): Promise<string> {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(
-    () =>
-      new Promise<void>((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  );
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('no address');
-  return `127.0.0.1:${address.port}`;
-}
-
 void t.test(
   'max_pending: calls past it fail at once while one waits for a connection',
   async (t) => {
-    const address = await silentServer(t);
+    // Accepts TCP and never speaks HTTP/2: calls to it wait for their connection.
+    const address = await startTcpServer(t, () => undefined);
     const running = await startProxy(
       t,
       proxyConfig([address], { cluster: { circuit_breaker: { max_pending: 1 } } }),
