@@ -12,7 +12,8 @@ import { GrpcStatus, grpcStatusName } from '../grpc/status.js';
 import type { RequestHead } from '../listener/downstream-call.js';
 import type { CallOutcome, OutcomeSink } from '../outcome/call-outcome.js';
 import type { Route } from '../router/route-table.js';
-import { GrpcMethodLabeler, type GrpcMethodLabels } from './grpc-method-labels.js';
+import { DirectionTotals } from './direction-totals.js';
+import { GrpcMethodLabeler } from './grpc-method-labels.js';
 
 /** Handling-time buckets in seconds: 1 ms to 30 s. */
 export const HANDLING_SECONDS_BUCKETS: readonly number[] = [
@@ -24,24 +25,14 @@ export const NO_ENDPOINT_LABEL = 'none';
 
 type MethodLabel = 'grpc_service' | 'grpc_method';
 
-interface MessageTotals {
-  readonly labels: GrpcMethodLabels;
-  received: number;
-  sent: number;
-}
-
 export class CallMetrics implements OutcomeSink {
   readonly #labeler = new GrpcMethodLabeler();
   readonly #started: Counter<MethodLabel>;
   readonly #handled: Counter<MethodLabel | 'grpc_code'>;
   readonly #handling: Histogram<MethodLabel>;
-  /**
-   * Messages and bytes are summed in plain maps on the data path and handed
-   * to prom-client at scrape (four label hashes per call cost more than the
-   * rest of the call's metrics together).
-   */
-  readonly #messages = new Map<string, MessageTotals>();
-  readonly #bytes = new Map<string, { received: number; sent: number }>();
+  /** Messages and body bytes, summed per call and read at scrape (direction-totals.ts). */
+  readonly #messages: DirectionTotals<MethodLabel>;
+  readonly #bytes: DirectionTotals<'listener'>;
   readonly #upstreamCalls: Counter<'cluster' | 'endpoint' | 'source'>;
   readonly #attempts: Counter<'cluster'>;
   readonly #retries: Counter<'cluster'>;
@@ -70,52 +61,26 @@ export class CallMetrics implements OutcomeSink {
       buckets: [...HANDLING_SECONDS_BUCKETS],
       registers,
     });
-    const messages = this.#messages;
-    const messageCounter = (name: string, help: string, pick: 'received' | 'sent'): void => {
-      new Counter<MethodLabel>({
-        name,
-        help,
-        labelNames: ['grpc_service', 'grpc_method'],
-        registers,
-        collect() {
-          this.reset();
-          for (const totals of messages.values()) this.inc({ ...totals.labels }, totals[pick]);
-        },
-      });
-    };
-    messageCounter(
-      'grpc_server_msg_received_total',
-      'gRPC messages received from clients (counted when a call ends).',
-      'received',
-    );
-    messageCounter(
-      'grpc_server_msg_sent_total',
-      'gRPC messages sent to clients (counted when a call ends).',
-      'sent',
-    );
-    const bytes = this.#bytes;
-    const byteCounter = (name: string, help: string, pick: 'received' | 'sent'): void => {
-      new Counter<'listener'>({
-        name,
-        help,
-        labelNames: ['listener'],
-        registers,
-        collect() {
-          this.reset();
-          for (const [listener, totals] of bytes) this.inc({ listener }, totals[pick]);
-        },
-      });
-    };
-    byteCounter(
-      'switchyard_downstream_received_bytes_total',
-      'Request body bytes received from clients, by listener (counted when a call ends).',
-      'received',
-    );
-    byteCounter(
-      'switchyard_downstream_sent_bytes_total',
-      'Response body bytes sent to clients, by listener (counted when a call ends).',
-      'sent',
-    );
+    this.#messages = new DirectionTotals(registry, ['grpc_service', 'grpc_method'], {
+      received: {
+        name: 'grpc_server_msg_received_total',
+        help: 'gRPC messages received from clients (counted when a call ends).',
+      },
+      sent: {
+        name: 'grpc_server_msg_sent_total',
+        help: 'gRPC messages sent to clients (counted when a call ends).',
+      },
+    });
+    this.#bytes = new DirectionTotals(registry, ['listener'], {
+      received: {
+        name: 'switchyard_downstream_received_bytes_total',
+        help: 'Request body bytes received from clients, by listener (counted when a call ends).',
+      },
+      sent: {
+        name: 'switchyard_downstream_sent_bytes_total',
+        help: 'Response body bytes sent to clients, by listener (counted when a call ends).',
+      },
+    });
     this.#upstreamCalls = new Counter({
       name: 'switchyard_upstream_calls_total',
       help: 'Calls routed to a cluster, by the endpoint of their last attempt and who answered.',
@@ -167,18 +132,10 @@ export class CallMetrics implements OutcomeSink {
       this.#handling.observe(labels, outcome.durationMs / 1000);
       // Keyed by value: labels of a refused method name are a new object each time.
       const key = `${labels.grpc_service}/${labels.grpc_method}`;
-      let messages = this.#messages.get(key);
-      if (messages === undefined) {
-        messages = { labels, received: 0, sent: 0 };
-        this.#messages.set(key, messages);
-      }
-      messages.received += outcome.messagesIn;
-      messages.sent += outcome.messagesOut;
+      this.#messages.add(key, labels, outcome.messagesIn, outcome.messagesOut);
     }
-    let bytes = this.#bytes.get(outcome.listener);
-    if (bytes === undefined) this.#bytes.set(outcome.listener, (bytes = { received: 0, sent: 0 }));
-    bytes.received += outcome.bytesIn;
-    bytes.sent += outcome.bytesOut;
+    const listener = outcome.listener;
+    this.#bytes.add(listener, { listener }, outcome.bytesIn, outcome.bytesOut);
     if (outcome.cluster !== undefined) {
       this.#upstreamCalls.inc({
         cluster: outcome.cluster,
@@ -202,6 +159,8 @@ export class CallMetrics implements OutcomeSink {
 
 /** The status name (`OK`, `UNAVAILABLE`); a code outside the table counts as UNKNOWN. */
 export function grpcCodeLabel(status: number | undefined): string {
-  if (status === undefined || !Object.values<number>(GrpcStatus).includes(status)) return 'UNKNOWN';
+  if (status === undefined || !KNOWN_CODES.has(status)) return 'UNKNOWN';
   return grpcStatusName(status);
 }
+
+const KNOWN_CODES: ReadonlySet<number> = new Set(Object.values<number>(GrpcStatus));
