@@ -6,7 +6,7 @@
  * Defaults live in `DEFAULTS` and are written into the schema as annotations,
  * so editors show them; the compiler reads the same constants with `??`.
  */
-import { Type, type Static, type TInteger, type TString } from '@sinclair/typebox';
+import { Type, type Static, type TArray, type TInteger, type TString } from '@sinclair/typebox';
 
 export const DEFAULTS = {
   lbPolicy: 'round_robin',
@@ -326,16 +326,26 @@ const RETRY_CONDITIONS = [
   'refused-stream',
 ] as const;
 
+/** A list of failures in config spelling (`retry_on`, `non_fatal_on`): failure-conditions.ts reads it. */
+const FailureCondition = Type.Union(RETRY_CONDITIONS.map((name) => Type.Literal(name)));
+const FailureConditionList = (
+  defaultValue: readonly string[],
+  description: string,
+): TArray<typeof FailureCondition> =>
+  Type.Array(FailureCondition, {
+    uniqueItems: true,
+    minItems: 1,
+    default: [...defaultValue],
+    description,
+  });
+
 export const RetryPolicySchema = Type.Object(
   {
     retry_on: Type.Optional(
-      Type.Array(Type.Union(RETRY_CONDITIONS.map((name) => Type.Literal(name))), {
-        uniqueItems: true,
-        minItems: 1,
-        default: [...DEFAULTS.retryOn],
-        description:
-          'gRPC statuses (config spelling) from a trailers-only reply or from trailers before any response message, and upstream failures: reset (stream reset or connection lost), connect-failure, refused-stream. A listed status also matches the proxy’s own upstream failures with that status (unavailable matches a lost connection).',
-      }),
+      FailureConditionList(
+        DEFAULTS.retryOn,
+        'gRPC statuses (config spelling) from a trailers-only reply or from trailers before any response message, and upstream failures: reset (stream reset or connection lost), connect-failure, refused-stream. A listed status also matches the proxy’s own upstream failures with that status (unavailable matches a lost connection).',
+      ),
     ),
     max_attempts: Type.Optional(
       Type.Integer({
@@ -399,13 +409,10 @@ export const HedgePolicySchema = Type.Object(
       }),
     ),
     non_fatal_on: Type.Optional(
-      Type.Array(Type.Union(RETRY_CONDITIONS.map((name) => Type.Literal(name))), {
-        uniqueItems: true,
-        minItems: 1,
-        default: [...DEFAULTS.hedgeNonFatalOn],
-        description:
-          'Failures of one attempt that let the others (and further hedges) go on; any other reply is forwarded at once. Same spelling as retry_on.',
-      }),
+      FailureConditionList(
+        DEFAULTS.hedgeNonFatalOn,
+        'Failures of one attempt that let the others (and further hedges) go on; any other reply is forwarded at once. Same spelling as retry_on.',
+      ),
     ),
   },
   {

@@ -5,6 +5,7 @@
  * others running. The request is kept for the later attempts up to the
  * same replay limit as retries.
  */
+import { requireByteSize } from '../config/byte-size.js';
 import { DEFAULTS, type HedgePolicyConfig } from '../config/schema.js';
 import { requireDuration } from '../config/duration.js';
 import type { ProxyError } from '../errors/proxy-error.js';
@@ -16,10 +17,11 @@ export class HedgePolicy {
   readonly bufferLimit: number;
   readonly #nonFatal: FailureConditions;
 
-  constructor(config: HedgePolicyConfig, bufferLimit: number) {
+  constructor(config: HedgePolicyConfig) {
     this.delayMs = requireDuration(config.delay);
     this.maxAttempts = config.max_attempts ?? DEFAULTS.hedgeMaxAttempts;
-    this.bufferLimit = bufferLimit;
+    // Hedging has no buffer_limit of its own: the retry default (64 KiB).
+    this.bufferLimit = requireByteSize(DEFAULTS.retryBufferLimit);
     this.#nonFatal = new FailureConditions(config.non_fatal_on ?? DEFAULTS.hedgeNonFatalOn);
   }
 

@@ -7,8 +7,6 @@ import type { IncomingHttpHeaders } from 'node:http2';
 import { requireDuration } from '../config/duration.js';
 import type { RouteConfig, RouteMatchConfig } from '../config/schema.js';
 import { MAX_TIMER_MS } from '../grpc/grpc-timeout.js';
-import { requireByteSize } from '../config/byte-size.js';
-import { DEFAULTS } from '../config/schema.js';
 import { HedgePolicy } from '../retry/hedge-policy.js';
 import { RetryPolicy } from '../retry/retry-policy.js';
 
@@ -68,10 +66,7 @@ export class RouteTable {
               ? undefined
               : Math.min(requireDuration(config.timeout), MAX_TIMER_MS),
           retry: config.retry === undefined ? undefined : new RetryPolicy(config.retry),
-          hedge:
-            config.hedge === undefined
-              ? undefined
-              : new HedgePolicy(config.hedge, requireByteSize(DEFAULTS.retryBufferLimit)),
+          hedge: config.hedge === undefined ? undefined : new HedgePolicy(config.hedge),
         }),
         predicates: compileMatch(config.match),
       }),
