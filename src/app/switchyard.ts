@@ -35,7 +35,7 @@ import { ApplyError } from './apply-error.js';
 import { compileSnapshot, snapshotOf } from './compile-snapshot.js';
 import { ConfigReloader, type ReloadResult, type RunningConfig } from './config-reloader.js';
 import { sha256, type LoadedConfig } from './config-source.js';
-import { ConfigWatcher, DEFAULT_RELOAD_DEBOUNCE_MS } from './config-watcher.js';
+import { DEFAULT_RELOAD_DEBOUNCE_MS, DirectoryWatch } from './directory-watch.js';
 import { planListeners } from './listener-plan.js';
 import { drainCluster, reconcileClusters, type RetiredCluster } from './reconcile-clusters.js';
 import { sameConfig } from './same-config.js';
@@ -88,7 +88,7 @@ export class Switchyard {
   /** Every call's outcome goes here: access log, metrics, the current outlier detector. */
   readonly #sink: OutcomeSink;
   #reloader: ConfigReloader | undefined;
-  #watcher: ConfigWatcher | undefined;
+  #watcher: DirectoryWatch | undefined;
 
   private constructor(config: Config, options: SwitchyardOptions) {
     const logger = options.logger ?? silentLogger();
@@ -146,12 +146,12 @@ export class Switchyard {
         proxy.#listeners.set(listener.name, listener);
       }
       if (file !== undefined && options.watchConfig !== false) {
-        proxy.#watcher = new ConfigWatcher(
-          file.path,
-          () => void proxy.reload('file change'),
-          logger.child({ module: 'reload' }),
-          options.reloadDebounceMs ?? DEFAULT_RELOAD_DEBOUNCE_MS,
-        );
+        proxy.#watcher = new DirectoryWatch([file.path], () => void proxy.reload('file change'), {
+          logger: logger.child({ module: 'reload' }),
+          debounceMs: options.reloadDebounceMs ?? DEFAULT_RELOAD_DEBOUNCE_MS,
+          what: 'config',
+          fallback: 'reload with SIGHUP or POST /reload',
+        });
       }
     } catch (error) {
       await proxy.close(0);

@@ -1,20 +1,18 @@
 /**
  * A TLS listener's certificate, key and client CA, reloaded when their files
  * change: renewing a certificate (cert-manager, certbot, a Kubernetes Secret
- * update) needs no restart. Like the config watcher (src/app/config-watcher.ts)
- * it watches the files' directories, not the files: a renewal by rename or a
- * Secret's `..data` symlink swap replaces the inode a file watch would
- * follow. After a quiet period the files are read again; if their bytes
+ * update) needs no restart. The files' directories are watched like the
+ * config file's (src/app/directory-watch.ts). After a quiet period the files
+ * are read again; if their bytes
  * changed and they make a valid context (the key matches the certificate,
  * the PEM parses) new connections get it (`setSecureContext`), connections
  * already open keep theirs. A bad or half-written pair is logged and the
  * current one stays.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, watch, type FSWatcher } from 'node:fs';
-import { dirname } from 'node:path';
+import { readFileSync } from 'node:fs';
 import tls from 'node:tls';
-import { Debouncer } from '../app/debounce.js';
+import { DirectoryWatch } from '../app/directory-watch.js';
 import type { Logger } from '../log/logger.js';
 
 /** Quiet period after the last file event before the files are read again. */
@@ -57,8 +55,7 @@ export class TlsReloader {
   readonly #files: ListenerTlsFiles;
   readonly #apply: (material: TlsMaterial) => void;
   readonly #logger: Logger;
-  readonly #debouncer: Debouncer;
-  readonly #watchers: FSWatcher[] = [];
+  readonly #watch: DirectoryWatch;
   #current: string;
 
   /**
@@ -76,29 +73,17 @@ export class TlsReloader {
     this.#apply = apply;
     this.#logger = logger;
     this.#current = digest(initial);
-    this.#debouncer = new Debouncer(debounceMs, () => this.reload());
     const paths = [
       files.cert,
       files.key,
       ...(files.client_ca === undefined ? [] : [files.client_ca]),
     ];
-    for (const directory of new Set(paths.map((p) => dirname(p)))) {
-      try {
-        const watcher = watch(directory, { persistent: false }, () => this.#debouncer.trigger());
-        watcher.on('error', (error) =>
-          logger.error(
-            { err: error, directory },
-            'TLS file watch failed; certificates no longer reload',
-          ),
-        );
-        this.#watchers.push(watcher);
-      } catch (error) {
-        logger.error(
-          { err: error, directory },
-          'cannot watch TLS files; certificates will not reload',
-        );
-      }
-    }
+    this.#watch = new DirectoryWatch(paths, () => this.reload(), {
+      logger,
+      debounceMs,
+      what: 'TLS files',
+      fallback: 'certificates no longer reload',
+    });
   }
 
   /**
@@ -132,7 +117,6 @@ export class TlsReloader {
   }
 
   close(): void {
-    this.#debouncer.cancel();
-    for (const watcher of this.#watchers) watcher.close();
+    this.#watch.close();
   }
 }
