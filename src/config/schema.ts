@@ -54,6 +54,7 @@ export const DEFAULTS = {
   outlierMaxEjectionTime: '300s',
   outlierMaxEjectionPercent: 50,
   drainDelay: '0s',
+  engine: 'nodejs',
   drainTimeout: '25s',
 } as const;
 
@@ -836,6 +837,13 @@ export const ConfigSchema = Type.Object(
         'On SIGTERM/SIGINT, how long in-flight calls may run on after GOAWAY; the rest are cancelled with UNAVAILABLE.',
         DEFAULTS.drainTimeout,
       ),
+    ),
+    engine: Type.Optional(
+      Type.Union([Type.Literal('nodejs'), Type.Literal('switchyard')], {
+        description:
+          'The HTTP/2 implementation carrying calls on both sides: `nodejs` (node:http2) or `switchyard` (the proxy’s own frame-level engine, docs/h2-engine.md). Read at start; a reload that changes it is refused.',
+        default: DEFAULTS.engine,
+      }),
     ),
   },
   {
