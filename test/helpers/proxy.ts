@@ -58,6 +58,23 @@ export function proxyConfig(
   };
 }
 
+/**
+ * The HTTP/2 engine the suite runs against: SWITCHYARD_ENGINE (nodejs or
+ * switchyard) when set, so one suite covers both engines without copies.
+ * A config that names its engine keeps it.
+ */
+export function testEngine(): Config['engine'] {
+  const engine = process.env['SWITCHYARD_ENGINE'];
+  if (engine === undefined || engine === '') return undefined;
+  if (engine === 'nodejs' || engine === 'switchyard') return engine;
+  throw new Error(`SWITCHYARD_ENGINE must be nodejs or switchyard, not ${engine}`);
+}
+
+function withTestEngine(config: Config): Config {
+  const engine = testEngine();
+  return engine === undefined || config.engine !== undefined ? config : { ...config, engine };
+}
+
 function testLogger(): Logger {
   if (process.env['SWITCHYARD_TEST_LOG'] === '1') {
     return createLogger({ level: 'debug', pretty: false, destination: process.stderr });
@@ -79,7 +96,10 @@ export async function startProxy(
       `test config does not match the schema: ${JSON.stringify(validateConfigSchema.errors)}`,
     );
   }
-  const proxy = await Switchyard.start(config, { ...options, logger: testLogger() });
+  const proxy = await Switchyard.start(withTestEngine(config), {
+    ...options,
+    logger: testLogger(),
+  });
   t.teardown(() => proxy.close());
   const { port } = proxy.listenerAddress(LISTENER_NAME);
   return { proxy, address: `127.0.0.1:${port}` };
