@@ -25,11 +25,10 @@ import {
   type BackoffClock,
   type BackoffPolicy,
 } from './backoff.js';
+import type { KeepaliveOptions, PooledSession, SessionEvents } from './pooled-session.js';
 import {
   DEFAULT_PROVISIONAL_STREAM_LIMIT,
   UpstreamSession,
-  type KeepaliveOptions,
-  type UpstreamSessionEvents,
   type UpstreamSessionOptions,
 } from './upstream-session.js';
 
@@ -59,14 +58,14 @@ export class SessionPool {
   readonly #backoff: ConnectionBackoff;
   readonly #maxSessions: number;
   /** Open sessions, oldest first. */
-  readonly #sessions = new Set<UpstreamSession>();
-  readonly #events: UpstreamSessionEvents;
+  readonly #sessions = new Set<PooledSession>();
+  readonly #events: SessionEvents;
   #keepalive: KeepaliveOptions | undefined;
   /** The backend's stream limit as its latest SETTINGS gave it. */
   #learnedLimit: number | undefined;
   #backingOff = false;
   #retryAttempt: BackoffAttempt | undefined;
-  #retrySession: UpstreamSession | undefined;
+  #retrySession: PooledSession | undefined;
   #retryTimer: NodeJS.Timeout | undefined;
   #lastConnectError: Error | undefined;
   #sessionsOpened = 0;
@@ -105,13 +104,13 @@ export class SessionPool {
    * counts it). Throws `upstream_connect_failed` while the endpoint is in
    * reconnect back-off with no usable session, or after `close()`.
    */
-  acquire(): UpstreamSession {
+  acquire(): PooledSession {
     if (this.#closed) {
       throw new ProxyError('upstream_connect_failed', `upstream ${this.authority}: pool closed`);
     }
     let usable = 0;
-    let connecting: UpstreamSession | undefined;
-    let leastLoaded: UpstreamSession | undefined;
+    let connecting: PooledSession | undefined;
+    let leastLoaded: PooledSession | undefined;
     for (const session of this.#sessions) {
       if (!session.usable) continue;
       // A back-off attempt still connecting takes no calls: they would wait on it.
@@ -142,7 +141,7 @@ export class SessionPool {
   }
 
   /** Open sessions, oldest first (for tests and admin views). */
-  get sessions(): readonly UpstreamSession[] {
+  get sessions(): readonly PooledSession[] {
     return [...this.#sessions];
   }
 
@@ -192,11 +191,11 @@ export class SessionPool {
     const closing = [...this.#sessions].map(
       (s) =>
         new Promise<void>((resolve) => {
-          if (s.session.destroyed) {
+          if (s.gone) {
             resolve();
             return;
           }
-          s.session.once('close', () => resolve());
+          void s.whenGone().then(resolve);
           // One whose backend never sent SETTINGS has nothing to finish gracefully
           // and may never answer a GOAWAY: it is cut, not closed.
           if (s.ready) s.close();
@@ -207,7 +206,7 @@ export class SessionPool {
   }
 
   /** Opens a session; its `connectionLimit` slot (when there is one) is already taken. */
-  #open(connectTimeoutMs: number): UpstreamSession {
+  #open(connectTimeoutMs: number): PooledSession {
     const learned = this.#learnedLimit;
     const session = new UpstreamSession(
       this.authority,
@@ -228,7 +227,7 @@ export class SessionPool {
     return session;
   }
 
-  #onReady(session: UpstreamSession): void {
+  #onReady(session: PooledSession): void {
     this.#learnedLimit = session.remoteStreamLimit;
     if (this.#backingOff) {
       this.#options.logger.info(
@@ -245,7 +244,7 @@ export class SessionPool {
     this.#refreshHealth();
   }
 
-  #onConnectFailure(session: UpstreamSession, error: Error): void {
+  #onConnectFailure(session: PooledSession, error: Error): void {
     this.#lastConnectError = error;
     this.#connectFailures++;
     if (this.#closed) return;
@@ -328,7 +327,7 @@ export class SessionPool {
 }
 
 /** Fewer streams beyond its limit (queued in nghttp2); on a tie, fewer streams. */
-function lessLoaded(a: UpstreamSession, b: UpstreamSession): boolean {
+function lessLoaded(a: PooledSession, b: PooledSession): boolean {
   const excessA = a.activeStreams - a.streamLimit;
   const excessB = b.activeStreams - b.streamLimit;
   return excessA !== excessB ? excessA < excessB : a.activeStreams < b.activeStreams;
