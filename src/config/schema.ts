@@ -869,3 +869,5 @@ export type RetryPolicyConfig = Static<typeof RetryPolicySchema>;
 export type HedgePolicyConfig = Static<typeof HedgePolicySchema>;
 export type RetryBudgetConfig = Static<typeof RetryBudgetSchema>;
 export type CircuitBreakerConfig = Static<typeof CircuitBreakerSchema>;
+/** The HTTP/2 implementation of both sides (`engine:`). */
+export type EngineName = NonNullable<Config['engine']>;

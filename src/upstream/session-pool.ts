@@ -15,6 +15,7 @@
  * `upstream_connect_failed`. A connection that succeeds clears both.
  */
 import type { ConcurrencyLimit } from '../breaker/concurrency-limit.js';
+import type { EngineName } from '../config/schema.js';
 import { ProxyError } from '../errors/proxy-error.js';
 import { HealthFlags } from '../health/health-flags.js';
 import type { Logger } from '../log/logger.js';
@@ -33,6 +34,8 @@ import {
 } from './upstream-session.js';
 
 export interface SessionPoolOptions extends UpstreamSessionOptions {
+  /** Which HTTP/2 engine carries the sessions; node:http2 by default. */
+  readonly engine?: EngineName;
   /** Sessions to one endpoint at most. Default 16. */
   readonly maxSessions?: number;
   /** Overrides of connection-backoff.md's constants (tests). */
