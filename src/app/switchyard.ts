@@ -36,7 +36,7 @@ import { compileSnapshot, snapshotOf } from './compile-snapshot.js';
 import { ConfigReloader, type ReloadResult, type RunningConfig } from './config-reloader.js';
 import { sha256, type LoadedConfig } from './config-source.js';
 import { DEFAULT_RELOAD_DEBOUNCE_MS, DirectoryWatch } from './directory-watch.js';
-import { listenerStarter } from './engine.js';
+import { engineOf, listenerStarter } from '../engine/engine.js';
 import { planListeners } from './listener-plan.js';
 import { drainCluster, reconcileClusters, type RetiredCluster } from './reconcile-clusters.js';
 import { sameConfig } from './same-config.js';
@@ -97,7 +97,7 @@ export class Switchyard {
     const logger = options.logger ?? silentLogger();
     this.#logger = logger;
     this.#upstreamLogger = logger.child({ module: 'upstream' });
-    this.#engine = config.engine ?? DEFAULTS.engine;
+    this.#engine = engineOf(config);
     this.#clusterOptions = {
       engine: this.#engine,
       ...(options.resolver === undefined ? {} : { resolver: options.resolver }),
@@ -245,7 +245,7 @@ export class Switchyard {
    */
   async #apply(next: Config): Promise<void> {
     if (this.#draining) throw new Error('shutting down; reload refused');
-    if ((next.engine ?? DEFAULTS.engine) !== this.#engine) {
+    if (engineOf(next) !== this.#engine) {
       throw new ApplyError([
         {
           path: ['engine'],

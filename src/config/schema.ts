@@ -841,7 +841,7 @@ export const ConfigSchema = Type.Object(
     engine: Type.Optional(
       Type.Union([Type.Literal('nodejs'), Type.Literal('switchyard')], {
         description:
-          'The HTTP/2 implementation carrying calls on both sides: `nodejs` (node:http2) or `switchyard` (the proxy’s own frame-level engine, docs/h2-engine.md). Read at start; a reload that changes it is refused.',
+          'The HTTP/2 implementation carrying calls on both sides: `nodejs` (node:http2) or `switchyard` (the proxy’s own frame-level engine, docs/h2-engine.md). Absent: the SWITCHYARD_ENGINE environment variable, else nodejs. Read at start; a reload that changes it is refused.',
         default: DEFAULTS.engine,
       }),
     ),

@@ -21,6 +21,7 @@ import type { UpstreamCall, UpstreamHandler } from '../../src/upstream/upstream-
 import { SessionPool, type SessionPoolOptions } from '../../src/upstream/session-pool.js';
 
 import type { TestContext } from './context.js';
+import { testEngine } from './proxy.js';
 import { startTcpServer } from './tcp-server.js';
 import { grpcMessage } from './raw-backend.js';
 
@@ -220,6 +221,7 @@ export function poolOptions(overrides: Partial<SessionPoolOptions> = {}): Sessio
     initialWindowSize: 1 << 20,
     connectionWindowSize: 8 << 20,
     logger: silentLogger(),
+    engine: testEngine(),
     ...overrides,
   };
 }
