@@ -6,13 +6,14 @@
 import { DEFAULTS, type Config, type EngineName } from '../config/schema.js';
 import { Listener } from '../listener/listener.js';
 import type { ListenerStarter } from '../listener/proxy-listener.js';
+import { NativeListener } from './native-listener.js';
 
 export function listenerStarter(engine: EngineName): ListenerStarter {
   switch (engine) {
     case 'nodejs':
       return (config, onCall, logger) => Listener.start(config, onCall, logger);
     case 'switchyard':
-      return () => Promise.reject(new Error('engine switchyard is not built yet'));
+      return (config, onCall, logger) => NativeListener.start(config, onCall, logger);
   }
 }
 

@@ -26,7 +26,13 @@ import {
   type BackoffClock,
   type BackoffPolicy,
 } from './backoff.js';
-import type { KeepaliveOptions, PooledSession, SessionEvents } from './pooled-session.js';
+import { NativeUpstreamSession } from '../engine/native-upstream-session.js';
+import type {
+  KeepaliveOptions,
+  PooledSession,
+  SessionEvents,
+  SessionPlan,
+} from './pooled-session.js';
 import {
   DEFAULT_PROVISIONAL_STREAM_LIMIT,
   UpstreamSession,
@@ -211,20 +217,19 @@ export class SessionPool {
   /** Opens a session; its `connectionLimit` slot (when there is one) is already taken. */
   #open(connectTimeoutMs: number): PooledSession {
     const learned = this.#learnedLimit;
-    const session = new UpstreamSession(
-      this.authority,
-      this.#options,
-      {
-        connectTimeoutMs,
-        startedAt: this.#clock.now(),
-        provisionalStreamLimit: learned ?? DEFAULT_PROVISIONAL_STREAM_LIMIT,
-        // Never more before SETTINGS than the backend allowed last time
-        // (one when unknown): no REFUSED_STREAM for calls made while connecting.
-        peerMaxConcurrentStreams: learned ?? 1,
-        keepalive: () => this.#keepalive,
-      },
-      this.#events,
-    );
+    const plan: SessionPlan = {
+      connectTimeoutMs,
+      startedAt: this.#clock.now(),
+      provisionalStreamLimit: learned ?? DEFAULT_PROVISIONAL_STREAM_LIMIT,
+      // Never more before SETTINGS than the backend allowed last time
+      // (one when unknown): no REFUSED_STREAM for calls made while connecting.
+      peerMaxConcurrentStreams: learned ?? 1,
+      keepalive: () => this.#keepalive,
+    };
+    const session =
+      this.#options.engine === 'switchyard'
+        ? new NativeUpstreamSession(this.authority, this.#options, plan, this.#events)
+        : new UpstreamSession(this.authority, this.#options, plan, this.#events);
     this.#sessions.add(session);
     this.#sessionsOpened++;
     return session;
