@@ -19,6 +19,8 @@ const SERVING_REPLY = grpcFrame(Buffer.from([0x08, 0x01]));
 function unary(stream: ServerHttp2Stream, reply: Buffer): void {
   stream.resume();
   stream.on('end', () => {
+    // Cancelled meanwhile (e.g. the proxy enforced the call's deadline): nothing to answer.
+    if (stream.destroyed || stream.closed) return;
     stream.respond(
       { ':status': 200, 'content-type': 'application/grpc' },
       { waitForTrailers: true },

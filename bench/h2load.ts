@@ -31,6 +31,8 @@ export interface H2loadResult {
   readonly dataBytes: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
+  /** h2load's "requests: ..." and "status codes: ..." lines, for error messages. */
+  readonly summary: string;
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'switchyard-bench-'));
@@ -94,5 +96,9 @@ export async function h2load(load: H2loadLoad): Promise<H2loadResult> {
     dataBytes: num(/\((\d+)\) data/),
     p50Ms: at(0.5),
     p99Ms: at(0.99),
+    summary: stdout
+      .split('\n')
+      .filter((line) => /^(requests|status codes):/.test(line))
+      .join('; '),
   };
 }

@@ -143,7 +143,13 @@ async function measure(name: string, target: RunningTarget, opts: Options): Prom
     streamsPerClient: opts.streams,
   };
   // Warm-up (JIT, sessions), not measured.
-  await h2load({ ...load, amount: { requests: Math.min(5000, opts.requests ?? 5000) } });
+  await h2load({
+    ...load,
+    amount:
+      opts.requests === undefined
+        ? { seconds: Math.min(1, opts.duration) }
+        : { requests: Math.min(5000, opts.requests) },
+  });
   const cpu = (): number => (target.pid === undefined ? 0 : cpuSeconds(target.pid));
   const scrapeAfterMs = opts.requests === undefined ? (opts.duration * 1000) / 2 : 500;
   const { metricsUrl } = target;
@@ -173,7 +179,7 @@ async function measure(name: string, target: RunningTarget, opts: Options): Prom
     throw new Error(
       `${unary.failed} calls failed; ${unary.dataBytes} data bytes for ${unary.responses2xx} ` +
         `2xx replies and ${unary.succeeded} successes (expected ${UNARY_REPLY_LENGTH} each): ` +
-        'replies without a message are errors',
+        `replies without a message are errors (h2load: ${unary.summary})`,
     );
   }
   const result: RoundResult = {
@@ -261,8 +267,13 @@ async function main(): Promise<void> {
   const notes: string[] = [];
   const startedAt = new Date();
   try {
+    let backendExit: string | undefined;
     for (let i = 0; i < 2; i++) {
-      backends.push(await startReady(LOAD_CPU, [node, join(dist, 'bench/fast-backend.js'), '0']));
+      const backend = await startReady(LOAD_CPU, [node, join(dist, 'bench/fast-backend.js'), '0']);
+      backend.child.once('exit', (code, signal) => {
+        backendExit ??= `backend ${backend.port} exited (${code ?? signal ?? '?'}) during the run`;
+      });
+      backends.push(backend);
     }
     const ctx: StartContext = {
       backends: backends.map((b) => b.port),
@@ -305,7 +316,7 @@ async function main(): Promise<void> {
       const order = live.map((_, i) => live[(i + round) % live.length] ?? '');
       for (const name of order) {
         const target = running.get(name);
-        if (target === undefined) continue;
+        if (target === undefined || backendExit !== undefined) continue;
         log(`round ${round + 1}/${opts.rounds}: ${name}`);
         try {
           rounds.get(name)?.push(await measure(name, target, opts));
@@ -316,6 +327,7 @@ async function main(): Promise<void> {
         }
       }
     }
+    if (backendExit !== undefined) ctx.note(`${backendExit}: rounds after it were skipped`);
     for (const [name, results] of rounds)
       outcomes.set(name, { status: 'measured', rounds: results });
   } finally {
