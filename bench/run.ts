@@ -286,6 +286,7 @@ async function main(): Promise<void> {
         log(line);
       },
     };
+    ctx.note(`configs (Switchyard YAML, HAProxy cfg) in ${ctx.dir}`);
     const engines = new Set<Engine>();
     for (const name of opts.targets) {
       const engine = TARGETS.find((t) => t.name === name)?.engine;
