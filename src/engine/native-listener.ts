@@ -277,6 +277,8 @@ function goAwayTwice(connection: H2Connection): Promise<void> {
       if (second) return;
       second = true;
       clearTimeout(timer);
+      // The real last-stream-id: the highest stream the client opened.
+      connection.goaway(NO_ERROR);
       connection.close();
       resolve();
     };
