@@ -76,6 +76,10 @@ export class HpackDecoder {
     if (this.table.maxSize > size) this.sizeUpdateRequired = true;
   }
 
+  get maxHeaderListSize(): number {
+    return this.headerListSizeLimit;
+  }
+
   setMaxHeaderListSize(size: number): void {
     this.headerListSizeLimit = size;
   }
