@@ -154,3 +154,22 @@ void t.test('encoder and decoder agree across evictions', (t) => {
   }
   t.end();
 });
+
+void t.test('blocks stay valid while later blocks fill new slabs', (t) => {
+  const encoder = new HpackEncoder();
+  const inputs: string[][] = [];
+  const blocks: Buffer[] = [];
+  for (let i = 0; i < 500; i++) {
+    const fields = [':path', `/svc/M${String(i)}`, 'x-pad', 'p'.repeat(i * 7), 'x-n', String(i)];
+    inputs.push(fields);
+    blocks.push(encoder.encode(fields));
+  }
+  const huge = ['x-huge', 'h'.repeat(20_000)];
+  inputs.push(huge);
+  blocks.push(encoder.encode(huge));
+  const decoder = new HpackDecoder();
+  for (let i = 0; i < blocks.length; i++) {
+    t.same(decoder.decode(blocks[i] ?? Buffer.alloc(0)), inputs[i], `block ${String(i)}`);
+  }
+  t.end();
+});
