@@ -42,6 +42,8 @@ const HUFFMAN_FLAG = 0x80;
 
 /** Size of the buffers blocks are sliced from. */
 const SLAB_SIZE = 8 * 1024;
+/** The first slab is small (from Buffer's pool): many connections send few blocks. */
+const FIRST_SLAB_SIZE = 1024;
 
 /** Strings shorter than this are copied char by char instead of Buffer.write. */
 const SHORT_STRING = 16;
@@ -62,7 +64,7 @@ export class HpackEncoder {
    * slices of it (no copy), like Buffer's own pool: a block keeps its slab
    * alive while referenced.
    */
-  private output: Buffer = Buffer.allocUnsafe(SLAB_SIZE);
+  private output: Buffer = Buffer.allocUnsafe(FIRST_SLAB_SIZE);
   private blockStart = 0;
   private position = 0;
 
