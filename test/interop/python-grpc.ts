@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import type { TestContext } from '../helpers/context.js';
 
 export const PYTHON = '/usr/bin/python3';
-const PYTHON_FLAGS = ['-E', '-s', '-u'];
+const PYTHON_FLAGS = ['-E', '-s', '-u', '-B']; // -B: no __pycache__ in the tree
 const SCRIPTS = fileURLToPath(new URL('./python/', import.meta.url));
 const SERVER_SCRIPT = `${SCRIPTS}echo_server.py`;
 const CLIENT_SCRIPT = `${SCRIPTS}echo_client.py`;
