@@ -32,7 +32,7 @@ function tagged(tag: string, entries: readonly [string, string | Buffer][] = [])
   return metadata;
 }
 
-/** How the call tagged `tag` ended on `backend`, or `unseen` if not reported in time. */
+/** How a backend call ended (from `PythonBackend.nextEnd`), or `unseen` if not reported in time. */
 async function endOf(end: Promise<CallEnd>): Promise<CallEnd | 'unseen'> {
   let timer: NodeJS.Timeout | undefined;
   const unseen = new Promise<'unseen'>((resolve) => {

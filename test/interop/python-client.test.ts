@@ -162,6 +162,7 @@ for (const kind of [GRPC_JS, PYTHON]) {
         extraString(result, 'sentSha256'),
         'payload echoed',
       );
+      t.end();
     });
 
     void t.test('server streaming', (t) => {
@@ -172,6 +173,7 @@ for (const kind of [GRPC_JS, PYTHON]) {
         [0, 1, 2, 3, 4].map((i) => [i, 1000, 'tick']),
         'five replies of 1000 bytes, in order',
       );
+      t.end();
     });
 
     void t.test('client streaming', (t) => {
@@ -180,6 +182,7 @@ for (const kind of [GRPC_JS, PYTHON]) {
       t.equal(result.replies[0]?.index, 5, 'backend counted five requests');
       t.equal(result.replies[0]?.totalBytes, 15 * 1024, 'and 1+2+3+4+5 KiB of payload');
       t.equal(result.replies[0]?.message, 'part 4', 'the last request’s message');
+      t.end();
     });
 
     void t.test('bidi streaming, ping-pong', (t) => {
@@ -190,6 +193,7 @@ for (const kind of [GRPC_JS, PYTHON]) {
         [0, 1, 2, 3, 4].map((i) => [i, `ping ${i}`, 10]),
         'each ping answered before the next went out',
       );
+      t.end();
     });
 
     void t.test('4 MiB request and 4 MiB response', (t) => {
@@ -198,6 +202,7 @@ for (const kind of [GRPC_JS, PYTHON]) {
       t.equal(result.extra['sentLength'], 4 * 1024 * 1024);
       t.equal(result.replies[0]?.payloadLength, 4 * 1024 * 1024);
       t.equal(result.replies[0]?.payloadSha256, extraString(result, 'sentSha256'), 'same bytes');
+      t.end();
     });
 
     void t.test('custom metadata both ways, text and -bin, initial and trailing', (t) => {
@@ -212,6 +217,7 @@ for (const kind of [GRPC_JS, PYTHON]) {
       t.same(metadataValues(result.trailingMetadata, 'x-echo-data-trailer-bin'), [bin]);
       t.same(metadataValues(result.initialMetadata, 'x-echo-text-trailer'), [], 'trailers stay');
       t.same(metadataValues(result.trailingMetadata, 'x-echo-text'), [], 'headers stay');
+      t.end();
     });
 
     for (const [name, caseName] of [
@@ -234,6 +240,7 @@ for (const kind of [GRPC_JS, PYTHON]) {
         } else {
           t.same(result.initialMetadata, [], 'no response headers');
         }
+        t.end();
       });
     }
 
@@ -242,6 +249,7 @@ for (const kind of [GRPC_JS, PYTHON]) {
       t.equal(result.code, 'UNIMPLEMENTED');
       t.match(result.details, kind.unknownMethodDetails);
       t.notMatch(result.details, /no route/i, 'not the proxy’s own reply');
+      t.end();
     });
 
     void t.test('unknown service: UNIMPLEMENTED from the proxy (route miss)', (t) => {
@@ -249,6 +257,7 @@ for (const kind of [GRPC_JS, PYTHON]) {
       t.equal(result.code, 'UNIMPLEMENTED');
       t.match(result.details, /no route/i);
       t.match(result.details, '/other.Service/Method');
+      t.end();
     });
 
     void t.test('cancellation', async (t) => {

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import type { TestContext } from '../helpers/context.js';
 
 export const PYTHON = '/usr/bin/python3';
-const PYTHON_FLAGS = ['-E', '-s', '-u'];
+const PYTHON_FLAGS = ['-E', '-s', '-u', '-B']; // -B: no __pycache__ in the tree
 const SCRIPTS = fileURLToPath(new URL('./python/', import.meta.url));
 const SERVER_SCRIPT = `${SCRIPTS}echo_server.py`;
 const CLIENT_SCRIPT = `${SCRIPTS}echo_client.py`;
@@ -220,7 +220,9 @@ export async function startPythonBackend(
   options: PythonBackendOptions = {},
 ): Promise<PythonBackend> {
   const child = spawnPython([SERVER_SCRIPT, '--id', id, '--delay-ms', `${options.delayMs ?? 0}`]);
+  let stopping = false;
   t.teardown(async () => {
+    stopping = true;
     child.stdin?.end();
     await stop(child);
     if (problems.length > 0) throw new Error(`Python backend ${id}: ${problems.join('; ')}`);
@@ -242,7 +244,9 @@ export async function startPythonBackend(
     });
     child.once('close', (code, signal) => {
       clearTimeout(timer);
-      reject(childFailure(what, stderr(), `exited (${signal ?? `code ${code}`}) before listening`));
+      const how = `exited (${signal ?? `code ${code}`})`;
+      reject(childFailure(what, stderr(), `${how} before listening`));
+      if (!stopping) problems.push(`${how} during the test; stderr: ${stderr()}`);
     });
     if (child.stdout === null) throw new Error('spawned without a stdout pipe');
     const lines = readline.createInterface({ input: child.stdout });
