@@ -116,6 +116,8 @@ const RESET_MEMORY = 1024;
 /** The largest HPACK table we let a peer's SETTINGS_HEADER_TABLE_SIZE give our encoder. */
 const ENCODER_TABLE_CAP = 4096;
 const STATUS_431: HeaderFields = [':status', '431'];
+/** Client role: streams opened before the peer's SETTINGS say how many it allows. */
+const INITIAL_STREAM_LIMIT = 100;
 /** How many ranges of skipped peer stream ids are remembered. */
 const SKIPPED_RANGES = 16;
 /** Internal flag (above the 8 wire bits): the HEADERS priority block names the stream itself. */
@@ -331,7 +333,7 @@ export class H2Connection implements FrameSink, WriterOwner {
     stream.pendingHead = fields;
     stream.noResponseBody = getField(fields, ':method') === 'HEAD';
     if (endStream) stream.endQueued = true;
-    if (this.pendingOpen.length === 0 && this.streams.size < this.remote.maxConcurrentStreams) {
+    if (this.pendingOpen.length === 0 && this.streams.size < this.streamLimit()) {
       this.openLocal(stream);
     } else {
       this.pendingOpen.push(stream);
@@ -903,10 +905,19 @@ export class H2Connection implements FrameSink, WriterOwner {
     this.resetIds.add(id);
   }
 
+  /**
+   * Client role: how many streams may be open. Before the peer's SETTINGS
+   * arrive its limit is unknown: at most 100, the least §6.5.2 recommends.
+   */
+  private streamLimit(): number {
+    const limit = this.remote.maxConcurrentStreams;
+    return this.settingsReceived ? limit : Math.min(limit, INITIAL_STREAM_LIMIT);
+  }
+
   /** Client role: open queued streams while the peer's MAX_CONCURRENT_STREAMS allows. */
   private openPending(): void {
     const pending = this.pendingOpen;
-    while (!this.dead && this.streams.size < this.remote.maxConcurrentStreams) {
+    while (!this.dead && this.streams.size < this.streamLimit()) {
       const stream = pending.shift();
       if (stream === undefined) return;
       this.openLocal(stream);
