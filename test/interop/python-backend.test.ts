@@ -9,6 +9,7 @@ import { connectClient } from '../helpers/harness.js';
 import { proxyConfig, startProxy } from '../helpers/proxy.js';
 import {
   metadataValues,
+  nodeEngineHalfClosesOnCancel,
   pythonGrpcVersion,
   SPECIAL_STATUS_MESSAGE,
   startPythonBackend,
@@ -219,7 +220,7 @@ void t.test('grpc-js client → Switchyard → python3-grpcio backend', async (t
     // See python-client.test.ts: the proxy half-closes the upstream stream
     // before resetting it, and C-core acts on the half-close first.
     t.same(end, { how: 'cancelled', method: 'Bidi', tag: 'cancel' }, 'backend saw a cancel', {
-      todo: 'Switchyard half-closes the upstream stream before resetting it on a client cancel',
+      ...nodeEngineHalfClosesOnCancel(true),
     });
   });
 

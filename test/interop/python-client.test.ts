@@ -15,6 +15,7 @@ import { ECHO_SERVICE_NAME } from '../helpers/echo-proto.js';
 import {
   extraString,
   metadataValues,
+  nodeEngineHalfClosesOnCancel,
   pythonGrpcVersion,
   runPythonClient,
   SPECIAL_STATUS_MESSAGE,
@@ -265,17 +266,11 @@ for (const kind of [GRPC_JS, PYTHON]) {
       t.equal(result.code, 'CANCELLED', result.details);
       t.equal(result.replies[0]?.message, 'before cancel', 'the call was up before the cancel');
       const end = await withinEndWait(cancelEnd);
-      if (kind === PYTHON) {
-        // The proxy forwards the client's RST_STREAM as END_STREAM, then
-        // RST_STREAM(CANCEL): node:http2 ends a reset stream's readable side,
-        // and the 'end' goes upstream as a half-close before 'close' cancels.
-        // C-core acts on the half-close, so the backend sees a clean end.
-        t.equal(end, 'cancelled', 'backend saw the Bidi call cancelled, not half-closed', {
-          todo: 'Switchyard half-closes the upstream stream before resetting it on a client cancel',
-        });
-      } else {
-        t.equal(end, 'cancelled', 'backend saw the Bidi call cancelled');
-      }
+      // A client's RST_STREAM must reach the backend as RST_STREAM(CANCEL),
+      // never as END_STREAM first: C-core acts on a half-close at once.
+      t.equal(end, 'cancelled', 'backend saw the Bidi call cancelled, not half-closed', {
+        ...nodeEngineHalfClosesOnCancel(kind === PYTHON),
+      });
     });
 
     void t.test('deadline exceeded against a slow backend', async (t) => {

@@ -13,6 +13,7 @@ import { EventEmitter, once } from 'node:events';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { TestContext } from '../helpers/context.js';
+import { testEngine } from '../helpers/proxy.js';
 
 export const PYTHON = '/usr/bin/python3';
 const PYTHON_FLAGS = ['-E', '-s', '-u', '-B']; // -B: no __pycache__ in the tree
@@ -458,4 +459,16 @@ function toResult(result: JsonObject): PythonClientResult {
 /** A string field the case added to its result line (e.g. `sentSha256`). */
 export function extraString(result: PythonClientResult, key: string): string {
   return str(result.extra, key);
+}
+
+/**
+ * Known limitation of the nodejs engine, as a tap `todo` for the assertions
+ * it fails: node:http2's stream.close(CANCEL) ends the stream's writable
+ * side (END_STREAM) before it submits RST_STREAM, so a C-core backend
+ * sees a cut-off request as complete. The switchyard engine sends only
+ * RST_STREAM(CANCEL). Applies to C-core backends only (`cCoreBackend`).
+ */
+export function nodeEngineHalfClosesOnCancel(cCoreBackend: boolean): { todo?: string } {
+  if (!cCoreBackend || testEngine() !== 'nodejs') return {};
+  return { todo: 'node:http2 sends END_STREAM before RST_STREAM(CANCEL) on cancel' };
 }
