@@ -115,7 +115,6 @@ const PUMP_BUDGET = 256 * 1024;
 const RESET_MEMORY = 1024;
 /** The largest HPACK table we let a peer's SETTINGS_HEADER_TABLE_SIZE give our encoder. */
 const ENCODER_TABLE_CAP = 4096;
-const STATUS_431: HeaderFields = [':status', '431'];
 /** Client role: streams opened before the peer's SETTINGS say how many it allows. */
 const INITIAL_STREAM_LIMIT = 100;
 /** How many ranges of skipped peer stream ids are remembered. */
@@ -567,14 +566,17 @@ export class H2Connection implements FrameSink, WriterOwner {
     oversize: boolean,
   ): void {
     this.notePeerStream(id);
-    if (this.goawaySentId >= 0 || this.closing) {
+    // Above the last-stream-id of a GOAWAY we sent: never processed (§6.8).
+    // The first GOAWAY of a graceful close says 2^31-1, so streams still
+    // in flight towards us are taken.
+    if ((this.goawaySentId >= 0 && id > this.goawaySentId) || this.dead) {
       this.sendReset(id, REFUSED_STREAM);
       return;
     }
     if (oversize) {
-      // §8.2.3 / RFC 6585: answer 431, and stop the request body if any.
-      this.writeHeaderBlock(id, STATUS_431, FLAG_END_STREAM);
-      if (!endStream) this.sendReset(id, NO_ERROR);
+      // As node:http2 does: a reset gRPC clients read as RESOURCE_EXHAUSTED
+      // (a 431 would reach them as UNKNOWN).
+      this.sendReset(id, ENHANCE_YOUR_CALM);
       return;
     }
     if (this.streams.size >= this.local.maxConcurrentStreams) {
