@@ -6,7 +6,7 @@
  */
 import t, { type Test } from 'tap';
 import { headerBlock } from './hpack.js';
-import { ErrorCode, FrameType, REQUEST, Setting, type RawPeer } from './raw-peer.js';
+import { ErrorCode, FrameType, Setting, type RawPeer } from './raw-peer.js';
 import { connect } from './target.js';
 
 /**

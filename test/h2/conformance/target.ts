@@ -11,6 +11,9 @@
 import http2 from 'node:http2';
 import net from 'node:net';
 import type { Test } from 'tap';
+import { H2Connection } from '../../../src/h2/h2-connection.js';
+import type { H2Stream } from '../../../src/h2/h2-stream.js';
+import type { HeaderFields } from '../../../src/h2/header-fields.js';
 import { type OpenOptions, RawPeer } from './raw-peer.js';
 
 export type TargetKind = 'nodejs' | 'switchyard';
@@ -73,16 +76,55 @@ async function startNodejs(t: Test): Promise<number> {
   });
 }
 
-// TODO(h2-core): wire the switchyard engine once src/h2/h2-connection.ts is
-// merged from branch h2-core (tsc typechecks every import, so the engine
-// cannot be referenced before it exists). Until then run H2_TARGET=nodejs.
-function startSwitchyard(): Promise<number> {
-  return Promise.reject(new Error('switchyard target not wired yet (TODO(h2-core) in target.ts)'));
+async function startSwitchyard(t: Test): Promise<number> {
+  const connections = new Set<H2Connection>();
+  const server = net.createServer((socket) => {
+    socket.on('error', () => undefined);
+    const connection: H2Connection = new H2Connection(
+      socket,
+      { role: 'server', settings: { ...TARGET_SETTINGS, enablePush: false } },
+      {
+        onStream(stream, _fields, endStream) {
+          echo(stream, endStream);
+        },
+        onClose() {
+          connections.delete(connection);
+        },
+      },
+    );
+    connections.add(connection);
+  });
+  return listen(t, server, () => {
+    for (const connection of connections) connection.destroy();
+  });
+}
+
+const TRAILERS: HeaderFields = ['grpc-status', '0'];
+
+/** The echo app on one switchyard stream (set synchronously, as onStream requires). */
+function echo(stream: H2Stream, endStream: boolean): void {
+  stream.handler = {
+    onHeaders(_fields, end) {
+      if (end && !stream.localEnded) stream.end(TRAILERS);
+    },
+    onData(chunk, end) {
+      if (chunk.length > 0 && !stream.write(Buffer.from(chunk))) stream.pause();
+      if (end && !stream.localEnded) stream.end(TRAILERS);
+    },
+    onWritable() {
+      stream.resume();
+    },
+    onClose() {
+      // nothing held
+    },
+  };
+  stream.sendHeaders([':status', '200', 'content-type', 'application/grpc'], false);
+  if (endStream) stream.end(TRAILERS);
 }
 
 /** Starts the echo app on `kind` (default: H2_TARGET) for this test; stopped at teardown. */
 export async function startTarget(t: Test, kind: TargetKind = TARGET): Promise<Target> {
-  const port = kind === 'nodejs' ? await startNodejs(t) : await startSwitchyard();
+  const port = kind === 'nodejs' ? await startNodejs(t) : await startSwitchyard(t);
   return { port, kind };
 }
 
