@@ -73,10 +73,3 @@ void t.test(
     await peer.expectGoaway(ErrorCode.PROTOCOL_ERROR);
   },
 );
-
-void t.test('§3.4/§6.5 a SETTINGS ACK as the first frame: PROTOCOL_ERROR', async (t) => {
-  const { port } = await startTarget(t);
-  const peer = await RawPeer.open(t, port, { preface: false, handshake: false, autoAck: false });
-  peer.send(PREFACE, encodeFrame(FrameType.SETTINGS, 0x1, 0));
-  await peer.expectGoaway(ErrorCode.PROTOCOL_ERROR);
-});
