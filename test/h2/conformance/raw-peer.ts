@@ -357,6 +357,11 @@ export class RawPeer {
 
   // ---- receiving ----
 
+  /** `closed`, unnarrowed: for checks after an await. */
+  isClosed(): boolean {
+    return this.closed;
+  }
+
   #onData(chunk: Buffer): void {
     this.#buffered = this.#buffered.length === 0 ? chunk : Buffer.concat([this.#buffered, chunk]);
     while (this.#buffered.length >= 9) {
