@@ -171,7 +171,7 @@ interface Waiter {
   readonly consume: boolean;
   readonly resolve: (frame: Frame) => void;
   readonly reject: (error: Error) => void;
-  readonly seen: Frame[];
+  readonly seen: Set<Frame>;
 }
 
 export class RawPeer {
@@ -448,13 +448,13 @@ export class RawPeer {
         waiter.reject(new Error(`wanted ${waiter.what}, got ${describe(frame)}`));
         return;
       }
-      if (!waiter.seen.includes(frame)) waiter.seen.push(frame);
+      waiter.seen.add(frame);
     }
     if (this.closed) {
       this.#waiters.delete(waiter);
       waiter.reject(
         new Error(
-          `wanted ${waiter.what}, connection closed; unread: ${this.#summary(waiter.seen)}`,
+          `wanted ${waiter.what}, connection closed; unread: ${this.#summary([...waiter.seen])}`,
         ),
       );
     }
@@ -488,13 +488,15 @@ export class RawPeer {
           consume: options.consume ?? true,
           resolve,
           reject,
-          seen: [],
+          seen: new Set(),
         };
         this.#waiters.add(waiter);
         timer = setTimeout(() => {
           this.#waiters.delete(waiter);
           reject(
-            new Error(`no ${what} within ${timeoutMs} ms; unread: ${this.#summary(waiter.seen)}`),
+            new Error(
+              `no ${what} within ${timeoutMs} ms; unread: ${this.#summary([...waiter.seen])}`,
+            ),
           );
         }, timeoutMs);
         this.#serve(waiter);
