@@ -1,7 +1,9 @@
 /**
  * RFC 9113 §6.10 CONTINUATION and §4.3 field blocks as one unit.
  *
- * nodejs target differences: (see the end of this comment)
+ * nodejs target (node:http2 / nghttp2, Node 20) differs on 8 of 10: every
+ * PROTOCOL_ERROR case gets the right GOAWAY from nghttp2, but node leaves the
+ * TCP connection open (§5.4.1: MUST close).
  */
 import t from 'tap';
 import { headerBlock } from './hpack.js';

@@ -2,7 +2,16 @@
  * RFC 9113 §6.9 WINDOW_UPDATE and flow control, §6.9.1 windows, §6.9.2
  * SETTINGS_INITIAL_WINDOW_SIZE.
  *
- * nodejs target differences: (see the end of this comment)
+ * nodejs target (node:http2 / nghttp2, Node 20) differs on 5 of 11:
+ *   - WINDOW_UPDATE 0 on a stream: connection error GOAWAY INTERNAL_ERROR, not
+ *     a stream error; on the connection: GOAWAY INTERNAL_ERROR, not
+ *     PROTOCOL_ERROR;
+ *   - stream window overflow: RST_STREAM FLOW_CONTROL_ERROR, then the
+ *     follow-up request gets GOAWAY INTERNAL_ERROR;
+ *   - connection window overflow: GOAWAY INTERNAL_ERROR;
+ *   - INITIAL_WINDOW_SIZE change overflowing an open stream: RST_STREAM
+ *     FLOW_CONTROL_ERROR on that stream instead of the connection error
+ *     §6.9.2 prescribes.
  */
 import t from 'tap';
 import {

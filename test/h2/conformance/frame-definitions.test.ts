@@ -1,8 +1,19 @@
 /**
- * RFC 9113 §5.4/§5.5/§6: frame definitions — stream 0 vs. other streams,
+ * RFC 9113 §5.3.1/§5.4/§5.5/§6: frame definitions — stream 0 vs. other streams,
  * padding, unknown frames and settings, SETTINGS values, PING.
  *
- * nodejs target differences: (see the end of this comment)
+ * nodejs target (node:http2 / nghttp2, Node 20) differs on 17 of 23:
+ *   - DATA/HEADERS/PRIORITY on stream 0, SETTINGS/PING on a non-zero stream,
+ *     ENABLE_PUSH=2, MAX_FRAME_SIZE out of range: GOAWAY INTERNAL_ERROR (not
+ *     PROTOCOL_ERROR); INITIAL_WINDOW_SIZE > 2^31-1: GOAWAY INTERNAL_ERROR
+ *     (not FLOW_CONTROL_ERROR);
+ *   - RST_STREAM/CONTINUATION on stream 0, GOAWAY on a non-zero stream, bad
+ *     padding on DATA and HEADERS: right GOAWAY code, connection left open;
+ *   - an unsolicited PING ACK: node tears the session down (GOAWAY
+ *     INTERNAL_ERROR) instead of ignoring it.
+ *   - a stream depending on itself (§5.3.1): connection error instead of a
+ *     stream error (HEADERS: GOAWAY INTERNAL_ERROR; PRIORITY: GOAWAY
+ *     PROTOCOL_ERROR "depend on itself").
  */
 import t from 'tap';
 import { headerBlock } from './hpack.js';
@@ -166,3 +177,25 @@ void t.test('§6.7 a PING ACK is not answered', async (t) => {
   );
   t.equal(answers.length, 0, 'no PING with the ACK payload came back');
 });
+
+void t.test(
+  '§5.3.1 HEADERS whose priority depends on its own stream: stream error PROTOCOL_ERROR',
+  async (t) => {
+    const peer = await connect(t);
+    peer.headers(1, headerBlock(REQUEST), {
+      endStream: true,
+      priority: { dependency: 1, weight: 16 },
+    });
+    await peer.expectStreamError(1, ErrorCode.PROTOCOL_ERROR);
+  },
+);
+
+void t.test(
+  '§5.3.1 PRIORITY making a stream depend on itself: stream error PROTOCOL_ERROR',
+  async (t) => {
+    const peer = await connect(t);
+    peer.request(1, { endStream: false });
+    peer.priority(1, 1);
+    await peer.expectStreamError(1, ErrorCode.PROTOCOL_ERROR);
+  },
+);

@@ -2,7 +2,12 @@
  * RFC 9113 §4.2 (frame size) and the fixed lengths of §6.3, §6.4, §6.5,
  * §6.7, §6.8, §6.9.
  *
- * nodejs target differences: (see the end of this comment)
+ * nodejs target (node:http2 / nghttp2, Node 20) differs on 12 of 13:
+ *   - every connection error: nghttp2 sends the right GOAWAY FRAME_SIZE_ERROR
+ *     but node leaves the TCP connection open (§5.4.1: MUST close);
+ *   - DATA over the max frame size: connection error (allowed), left open;
+ *   - PRIORITY of 4 octets: connection error FRAME_SIZE_ERROR instead of the
+ *     stream error RFC 9113 §6.3 prescribes (RFC 7540 behaviour).
  */
 import t from 'tap';
 import { headerBlock } from './hpack.js';

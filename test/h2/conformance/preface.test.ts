@@ -1,7 +1,10 @@
 /**
  * RFC 9113 §3.4 (connection preface) and §6.5 (SETTINGS first).
  *
- * nodejs target differences: (filled in from runs, see the end of this comment)
+ * nodejs target (node:http2 / nghttp2, Node 20) differs on 3 of 5:
+ *   - invalid preface, HTTP/1.1 request: closes, but after GOAWAY INTERNAL_ERROR
+ *     (node's session error path), not PROTOCOL_ERROR;
+ *   - first frame not SETTINGS: GOAWAY INTERNAL_ERROR, not PROTOCOL_ERROR.
  */
 import t from 'tap';
 import { encodeFrame, ErrorCode, FrameType, PREFACE, RawPeer, errorName } from './raw-peer.js';
