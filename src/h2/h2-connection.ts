@@ -116,6 +116,10 @@ const RESET_MEMORY = 1024;
 /** The largest HPACK table we let a peer's SETTINGS_HEADER_TABLE_SIZE give our encoder. */
 const ENCODER_TABLE_CAP = 4096;
 const STATUS_431: HeaderFields = [':status', '431'];
+/** How many ranges of skipped peer stream ids are remembered. */
+const SKIPPED_RANGES = 16;
+/** Internal flag (above the 8 wire bits): the HEADERS priority block names the stream itself. */
+const SELF_DEPENDENT = 0x100;
 /** How long a connection that sent GOAWAY for an error waits for the peer to close. */
 const ERROR_LINGER_MS = 1000;
 
@@ -187,6 +191,8 @@ export class H2Connection implements FrameSink, WriterOwner {
   private recvOwed = 0;
   private readonly connectionCreditThreshold: number;
   private settingsReceived = false;
+  /** The peer acknowledged our SETTINGS (until then it may use the protocol's initial window). */
+  private localSettingsAcked = false;
   private settingsTimer: NodeJS.Timeout | undefined;
   private goawaySentId = -1;
   private goawayRecv: { code: number; lastStreamId: number } | undefined;
@@ -215,6 +221,8 @@ export class H2Connection implements FrameSink, WriterOwner {
   private readonly resetIds = new Set<number>();
   private readonly resetRing: number[] = [];
   private resetRingPos = 0;
+  /** Ranges [from, to] of peer stream ids skipped over (never opened). */
+  private readonly skippedRanges: number[] = [];
 
   private readonly onSocketData = (chunk: Buffer): void => {
     if (this.dead) return;
@@ -477,7 +485,12 @@ export class H2Connection implements FrameSink, WriterOwner {
       end -= payload[0] ?? 0;
       off = 1;
     }
-    if ((flags & FLAG_PRIORITY) !== 0) off += 5;
+    if ((flags & FLAG_PRIORITY) !== 0) {
+      if (off + 5 <= end && (payload.readUInt32BE(off) & 0x7fffffff) === id) {
+        flags |= SELF_DEPENDENT;
+      }
+      off += 5;
+    }
     if (off > end) throw protocolError('HEADERS padding or priority exceeds the frame');
     const fragment = off === 0 && end === payload.length ? payload : payload.subarray(off, end);
     if (fragment.length === 0 && (flags & FLAG_END_STREAM) === 0) this.countEmpty();
@@ -519,6 +532,11 @@ export class H2Connection implements FrameSink, WriterOwner {
     }
     const oversize = this.decoder.oversize;
     const endStream = (flags & FLAG_END_STREAM) !== 0;
+    if ((flags & SELF_DEPENDENT) !== 0) {
+      // §5.3.1 (the block was decoded first: the HPACK state stays in sync).
+      if (this.role === 'server' && (id & 1) === 1) this.notePeerStream(id);
+      throw new H2StreamError(PROTOCOL_ERROR, id, 'stream depends on itself');
+    }
     const stream = this.streams.get(id);
     if (stream !== undefined) {
       if (oversize) {
@@ -533,6 +551,9 @@ export class H2Connection implements FrameSink, WriterOwner {
     }
     if (this.isIdle(id)) throw protocolError(`HEADERS on idle stream ${id}`);
     if (this.resetIds.has(id)) return;
+    if (this.wasSkipped(id)) {
+      throw protocolError(`HEADERS on stream ${id}, below a newer stream (§5.1.1)`);
+    }
     throw new H2ConnectionError(STREAM_CLOSED, `HEADERS on closed stream ${id}`);
   }
 
@@ -543,7 +564,7 @@ export class H2Connection implements FrameSink, WriterOwner {
     endStream: boolean,
     oversize: boolean,
   ): void {
-    this.lastPeerStreamId = id;
+    this.notePeerStream(id);
     if (this.goawaySentId >= 0 || this.closing) {
       this.sendReset(id, REFUSED_STREAM);
       return;
@@ -561,7 +582,7 @@ export class H2Connection implements FrameSink, WriterOwner {
     }
     const contentLength = checkRequestHead(fields, id);
     const stream = new H2Stream(this, NO_HANDLER, true);
-    stream.start(id, this.remote.initialWindowSize, this.local.initialWindowSize);
+    stream.start(id, this.remote.initialWindowSize, this.recvInitialWindow());
     stream.receiveRequestHead(contentLength, endStream);
     this.streams.set(id, stream);
     if (this.events.onStream === undefined) stream.reset(REFUSED_STREAM);
@@ -598,6 +619,7 @@ export class H2Connection implements FrameSink, WriterOwner {
         throw new H2ConnectionError(FRAME_SIZE_ERROR, 'SETTINGS ACK with payload');
       if (this.settingsTimer !== undefined) clearTimeout(this.settingsTimer);
       this.settingsTimer = undefined;
+      this.localSettingsAcked = true;
       return;
     }
     if (payload.length % 6 !== 0) throw new H2ConnectionError(FRAME_SIZE_ERROR, 'SETTINGS length');
@@ -781,10 +803,17 @@ export class H2Connection implements FrameSink, WriterOwner {
     this.events.onError?.(error);
   }
 
-  /** Every stream closes as lost (queued client streams as refused); pings fail. */
+  /**
+   * Every stream closes as lost (queued client streams as refused; all of them
+   * when the peer never sent its SETTINGS, so it processed none); pings fail.
+   */
   private failStreams(error: Error): void {
-    const code = this.errorCode === NO_ERROR ? CANCEL : this.errorCode;
-    for (const stream of this.streams.values()) stream.finish(code, 'connection_lost');
+    if (this.settingsReceived) {
+      const code = this.errorCode === NO_ERROR ? CANCEL : this.errorCode;
+      for (const stream of this.streams.values()) stream.finish(code, 'connection_lost');
+    } else {
+      for (const stream of this.streams.values()) stream.finish(REFUSED_STREAM, 'refused');
+    }
     this.refusePending();
     const pings = this.pings.splice(0);
     for (const ping of pings) ping.callback(error);
@@ -827,6 +856,36 @@ export class H2Connection implements FrameSink, WriterOwner {
     return id >= this.nextStreamId;
   }
 
+  /**
+   * A new stream's receive window: ours, but not below the protocol's initial
+   * window before the peer has acknowledged our SETTINGS (§6.9.2: until then it
+   * may count on 65535).
+   */
+  private recvInitialWindow(): number {
+    const window = this.local.initialWindowSize;
+    return this.localSettingsAcked || window >= DEFAULT_WINDOW ? window : DEFAULT_WINDOW;
+  }
+
+  /** A peer stream id is used: ids it skipped are remembered (a few ranges) for §5.1.1. */
+  private notePeerStream(id: number): void {
+    if (id <= this.lastPeerStreamId) return;
+    if (id > this.lastPeerStreamId + 2) {
+      const ranges = this.skippedRanges;
+      if (ranges.length >= SKIPPED_RANGES * 2) ranges.splice(0, 2);
+      ranges.push(this.lastPeerStreamId + 2, id - 2);
+    }
+    this.lastPeerStreamId = id;
+  }
+
+  /** The peer never used `id` but has used a higher one. */
+  private wasSkipped(id: number): boolean {
+    const ranges = this.skippedRanges;
+    for (let i = 0; i < ranges.length; i += 2) {
+      if (id >= (ranges[i] ?? 0) && id <= (ranges[i + 1] ?? 0)) return true;
+    }
+    return false;
+  }
+
   private sendReset(id: number, code: number): void {
     this.writer.rstStream(id, code);
     this.rememberReset(id);
@@ -864,7 +923,7 @@ export class H2Connection implements FrameSink, WriterOwner {
     this.nextStreamId = id + 2;
     const head = stream.pendingHead ?? [];
     stream.pendingHead = undefined;
-    stream.start(id, this.remote.initialWindowSize, this.local.initialWindowSize);
+    stream.start(id, this.remote.initialWindowSize, this.recvInitialWindow());
     this.streams.set(id, stream);
     stream.headSent = true;
     const endStream = stream.headEndsStream();

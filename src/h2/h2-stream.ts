@@ -94,8 +94,10 @@ export class H2Stream {
   /** @internal Client role: the request was a HEAD (a response content-length is not counted). */
   noResponseBody = false;
 
+  /** Queued chunks are queue[queueHead, queueEnd); consumed slots are cleared, never spliced. */
   private readonly queue: Buffer[] = [];
   private queueHead = 0;
+  private queueEnd = 0;
   private headOffset = 0;
   private queuedBytes = 0;
   private trailers: HeaderFields | undefined;
@@ -153,7 +155,7 @@ export class H2Stream {
   write(chunk: Buffer): boolean {
     if (this.isClosed || this.endQueued) return false;
     if (chunk.length > 0) {
-      this.queue.push(chunk);
+      this.queue[this.queueEnd++] = chunk;
       this.queuedBytes += chunk.length;
       if (this.sid !== 0 && this.headSent && this.sendWindow > 0) {
         this.connection.streamReady(this);
@@ -225,11 +227,10 @@ export class H2Stream {
       this.queuedBytes -= n;
       if (to === chunk.length) {
         this.headOffset = 0;
-        if (++this.queueHead === this.queue.length) {
-          this.queue.length = 0;
+        this.queue[this.queueHead] = EMPTY;
+        if (++this.queueHead === this.queueEnd) {
           this.queueHead = 0;
-        } else {
-          this.queue[this.queueHead - 1] = EMPTY;
+          this.queueEnd = 0;
         }
       } else {
         this.headOffset = to;
@@ -332,8 +333,9 @@ export class H2Stream {
   finish(code: number, reason: StreamCloseReason): void {
     if (this.isClosed) return;
     this.isClosed = true;
-    this.queue.length = 0;
+    if (this.queueEnd > 0) this.queue.length = 0;
     this.queueHead = 0;
+    this.queueEnd = 0;
     this.queuedBytes = 0;
     this.trailers = undefined;
     this.pendingHead = undefined;

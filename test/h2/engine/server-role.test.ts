@@ -244,3 +244,37 @@ void t.test('PING both ways', async (t) => {
   });
   t.equal(error, null, 'our PING was acknowledged');
 });
+
+void t.test('pause() holds the peer at one window; resume() lets the rest through', async (t) => {
+  const body = patternBytes(1024 * 1024, 11);
+  let received = 0;
+  let reachedWindow!: (stream: H2Stream) => void;
+  const atWindow = new Promise<H2Stream>((r) => (reachedWindow = r));
+  const server = await startEngineServer({
+    onStream(stream) {
+      stream.pause();
+      stream.sendHeaders([':status', '200'], false);
+      stream.handler = {
+        onHeaders: () => undefined,
+        onData(chunk, endStream) {
+          received += chunk.length;
+          if (received === 65535 && stream.id > 0) reachedWindow(stream);
+          if (endStream) stream.end([`x-received`, String(received)]);
+        },
+        onWritable: () => undefined,
+        onClose: () => undefined,
+      };
+    },
+  });
+  t.teardown(() => server.close());
+  const session = await connect(server.port);
+  t.teardown(() => session.destroy());
+  const result = call(session, POST, body);
+  const stream = await atWindow;
+  // A PING round trip: anything the client could still send would have arrived first.
+  await new Promise<Error | null>((resolve) => stream.connection.ping(resolve));
+  t.equal(received, 65535, 'nothing beyond the stream window while paused');
+  stream.resume();
+  const r = await result;
+  t.equal(r.trailers?.['x-received'], String(body.length));
+});
