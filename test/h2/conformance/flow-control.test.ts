@@ -2,7 +2,7 @@
  * RFC 9113 §6.9 WINDOW_UPDATE and flow control, §6.9.1 windows, §6.9.2
  * SETTINGS_INITIAL_WINDOW_SIZE.
  *
- * nodejs target (node:http2 / nghttp2, Node 20) differs on 5 of 11:
+ * nodejs target (node:http2 / nghttp2, Node 20) differs on 5 of 12:
  *   - WINDOW_UPDATE 0 on a stream: connection error GOAWAY INTERNAL_ERROR, not
  *     a stream error; on the connection: GOAWAY INTERNAL_ERROR, not
  *     PROTOCOL_ERROR;
@@ -224,4 +224,34 @@ void t.test('§6.9.1 the connection window limits the server across streams', as
   peer.windowUpdate(0, 10_000);
   await receiveUpTo(peer, 1, total, 75_535, got);
   t.equal(got.bytes, total, 'the rest after a connection WINDOW_UPDATE');
+  t.ok(
+    got.frames.every((n) => n <= 16_384),
+    'no DATA frame above our SETTINGS_MAX_FRAME_SIZE (default 16,384)',
+  );
 });
+
+void t.test(
+  '§6.9.2 a SETTINGS_INITIAL_WINDOW_SIZE cut makes a stream window negative',
+  async (t) => {
+    const peer = await connect(t, { settings: [[Setting.INITIAL_WINDOW_SIZE, 100]] });
+    peer.request(1, { body: Buffer.alloc(300, 0x64) });
+    const got = { bytes: 0, frames: [] as number[] };
+    await receiveUpTo(peer, 1, 100, 100, got);
+    await peer.expectNoErrorSoFar();
+    // 100 used of 100; cutting the initial size to 50 leaves the window at -50.
+    peer.settings([[Setting.INITIAL_WINDOW_SIZE, 50]]);
+    await peer.nextFrame(
+      'SETTINGS ACK',
+      (f) => f.type === FrameType.SETTINGS && (f.flags & Flag.ACK) !== 0,
+      { failOn: failOnError },
+    );
+    peer.windowUpdate(1, 60);
+    // -50 + 60 = 10 octets of room: 110 in all, not 160.
+    await receiveUpTo(peer, 1, 110, 110, got);
+    await peer.expectNoErrorSoFar();
+    t.equal(got.bytes, 110, 'the server counted the negative window');
+    peer.windowUpdate(1, 1_000);
+    await receiveUpTo(peer, 1, 300, 1_110, got);
+    t.equal(got.bytes, 300, 'the rest after more credit');
+  },
+);
