@@ -2,7 +2,9 @@
  * The benchmark's backend: a raw node:http2 responder, as cheap as a gRPC
  * server can be. `/bench.Bench/Unary` answers every call with one fixed
  * message and `grpc-status: 0` in trailers; `/bench.Bench/Stream` sends
- * `x-bench-count` messages of `x-bench-size` bytes, honouring backpressure.
+ * `x-bench-count` messages of `x-bench-size` bytes, honouring backpressure;
+ * `/grpc.health.v1.Health/Check` answers SERVING (for the proxies' active
+ * health checks).
  * Run: node dist/bench/fast-backend.js PORT  (prints "ready PORT").
  */
 import http2, { type ServerHttp2Stream } from 'node:http2';
@@ -11,16 +13,20 @@ import { grpcFrame } from './grpc-frame.js';
 import { UNARY_REPLY_MESSAGE } from './reply-size.js';
 
 const UNARY_REPLY = grpcFrame(Buffer.from(UNARY_REPLY_MESSAGE));
+/** HealthCheckResponse { status: SERVING (1) }. */
+const SERVING_REPLY = grpcFrame(Buffer.from([0x08, 0x01]));
 
-function unary(stream: ServerHttp2Stream): void {
+function unary(stream: ServerHttp2Stream, reply: Buffer): void {
   stream.resume();
   stream.on('end', () => {
+    // Cancelled meanwhile (e.g. the proxy enforced the call's deadline): nothing to answer.
+    if (stream.destroyed || stream.closed) return;
     stream.respond(
       { ':status': 200, 'content-type': 'application/grpc' },
       { waitForTrailers: true },
     );
     stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0' }));
-    stream.end(UNARY_REPLY);
+    stream.end(reply);
   });
 }
 
@@ -57,8 +63,10 @@ server.on('stream', (stream, headers) => {
       Number(headers['x-bench-count'] ?? '1000'),
       Number(headers['x-bench-size'] ?? '1024'),
     );
+  } else if (headers[':path'] === '/grpc.health.v1.Health/Check') {
+    unary(stream, SERVING_REPLY);
   } else {
-    unary(stream);
+    unary(stream, UNARY_REPLY);
   }
 });
 server.listen(port, '127.0.0.1', () => {

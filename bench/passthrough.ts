@@ -9,12 +9,20 @@ import type { AddressInfo } from 'node:net';
 
 const listenPort = Number(process.argv[2] ?? '0');
 const upstreamPort = Number(process.argv[3] ?? '0');
-const upstream = http2.connect(`http://127.0.0.1:${upstreamPort}`, {
-  settings: { initialWindowSize: 1 << 20 },
-  maxSessionMemory: 64,
-});
-upstream.on('connect', () => upstream.setLocalWindowSize(8 << 20));
-upstream.on('error', () => undefined);
+let upstream: http2.ClientHttp2Session | undefined;
+
+/** The one upstream session, made again if the last one closed. */
+function upstreamSession(): http2.ClientHttp2Session {
+  if (upstream !== undefined && !upstream.closed && !upstream.destroyed) return upstream;
+  const session = http2.connect(`http://127.0.0.1:${upstreamPort}`, {
+    settings: { initialWindowSize: 1 << 20 },
+    maxSessionMemory: 64,
+  });
+  session.on('connect', () => session.setLocalWindowSize(8 << 20));
+  session.on('error', () => undefined);
+  upstream = session;
+  return session;
+}
 
 function copy(headers: IncomingHttpHeaders, skipPseudo: boolean): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {};
@@ -31,17 +39,24 @@ const server = http2.createServer({
 });
 server.on('session', (session) => session.setLocalWindowSize(8 << 20));
 server.on('stream', (down, headers) => {
-  const up = upstream.request({
-    ...copy(headers, true),
-    ':method': 'POST',
-    ':path': headers[':path'],
-    ':authority': headers[':authority'],
-    te: 'trailers',
-  });
   down.on('error', () => undefined);
+  let up: http2.ClientHttp2Stream;
+  try {
+    up = upstreamSession().request({
+      ...copy(headers, true),
+      ':method': 'POST',
+      ':path': headers[':path'],
+      ':authority': headers[':authority'],
+      te: 'trailers',
+    });
+  } catch {
+    down.close(http2.constants.NGHTTP2_REFUSED_STREAM);
+    return;
+  }
   up.on('error', () => undefined);
   down.pipe(up);
   up.on('response', (responseHeaders, flags) => {
+    if (down.destroyed || down.closed) return;
     if ((flags & http2.constants.NGHTTP2_FLAG_END_STREAM) !== 0) {
       down.respond(copy(responseHeaders, false), { endStream: true });
       return;

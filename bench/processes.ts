@@ -2,6 +2,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
+import type { Readable } from 'node:stream';
+
+/** A target that cannot be measured in this run (not installed, did not start, wrong engine). */
+export class Unavailable extends Error {}
 
 export interface Started {
   readonly child: ChildProcess;
@@ -29,11 +33,71 @@ export async function startReady(cpu: number, command: readonly string[]): Promi
   });
 }
 
-/** Spawns a process pinned to `cpu` whose output is discarded. */
-export function startQuiet(cpu: number, command: readonly string[]): ChildProcess {
+/** Spawns a process pinned to `cpu` whose stdout is discarded; stderr is piped (see TailLines). */
+export function startQuiet(
+  cpu: number,
+  command: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): ChildProcess {
   return spawn('taskset', ['-c', String(cpu), ...command], {
-    stdio: ['ignore', 'ignore', 'inherit'],
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env,
   });
+}
+
+/** The last lines a stream wrote (those `keep` accepts), for error messages. */
+export class TailLines {
+  readonly #lines: string[] = [];
+  #partial = '';
+
+  constructor(
+    stream: Readable | null,
+    private readonly max = 10,
+    private readonly keep: (line: string) => boolean = () => true,
+  ) {
+    stream?.on('data', (chunk: Buffer) => {
+      const text = this.#partial + chunk.toString('utf8');
+      const lines = text.split('\n');
+      this.#partial = lines.pop() ?? '';
+      for (const line of lines) this.#add(line);
+    });
+  }
+
+  #add(line: string): void {
+    if (line.trim() === '' || !this.keep(line)) return;
+    this.#lines.push(line.length > 400 ? `${line.slice(0, 400)}...` : line);
+    if (this.#lines.length > this.max) this.#lines.shift();
+  }
+
+  text(): string {
+    if (this.#partial !== '') this.#add(this.#partial);
+    this.#partial = '';
+    return this.#lines.join(' | ');
+  }
+}
+
+/** Resolves when `ready` does; rejects with Unavailable if the child exits first. */
+export async function readyOrExit(
+  child: ChildProcess,
+  ready: Promise<void>,
+  why: () => string,
+): Promise<void> {
+  let onExit: (() => void) | undefined;
+  const exited = new Promise<never>((_resolve, reject) => {
+    onExit = (): void => {
+      // Let the last output arrive before reading it.
+      setTimeout(() => {
+        const code = child.exitCode ?? child.signalCode ?? 'unknown';
+        reject(new Unavailable(`exited with ${code} before it was ready: ${why()}`));
+      }, 100);
+    };
+    child.once('exit', onExit);
+  });
+  try {
+    await Promise.race([ready, exited]);
+  } finally {
+    if (onExit !== undefined) child.off('exit', onExit);
+  }
 }
 
 export async function stop(child: ChildProcess): Promise<void> {
@@ -62,6 +126,24 @@ export async function freePort(): Promise<number> {
   const port = typeof address === 'object' && address !== null ? address.port : 0;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
+}
+
+/** Waits until something accepts TCP connections on 127.0.0.1:port. */
+export async function waitForPort(port: number, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    const connected = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (connected) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`nothing listening on port ${port} after ${timeoutMs}ms`);
 }
 
 export async function waitForReady(url: string, timeoutMs: number): Promise<void> {

@@ -10,14 +10,14 @@ import { clustersView } from '../admin/clusters-view.js';
 import { configView } from '../admin/config-view.js';
 import { requireByteSize } from '../config/byte-size.js';
 import { requireDuration } from '../config/duration.js';
-import { DEFAULTS, type Config, type ListenerConfig } from '../config/schema.js';
+import { DEFAULTS, type Config, type EngineName, type ListenerConfig } from '../config/schema.js';
 import type { NodeIssue } from '../config/yaml-locator.js';
 import type { DnsResolver } from '../discovery/dns-resolver.js';
 import { awaitFirstLookups } from '../discovery/first-lookups.js';
 import { ProxyError } from '../errors/proxy-error.js';
 import { createOutlierDetector, type OutlierDetector } from '../health/outlier-detector.js';
 import { HealthService } from '../grpc/health-service.js';
-import { Listener } from '../listener/listener.js';
+import type { ProxyListener } from '../listener/proxy-listener.js';
 import { AccessLog } from '../log/access-log.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import type { OutcomeSink } from '../outcome/call-outcome.js';
@@ -36,6 +36,7 @@ import { compileSnapshot, snapshotOf } from './compile-snapshot.js';
 import { ConfigReloader, type ReloadResult, type RunningConfig } from './config-reloader.js';
 import { sha256, type LoadedConfig } from './config-source.js';
 import { DEFAULT_RELOAD_DEBOUNCE_MS, DirectoryWatch } from './directory-watch.js';
+import { engineOf, listenerStarter } from '../engine/engine.js';
 import { planListeners } from './listener-plan.js';
 import { drainCluster, reconcileClusters, type RetiredCluster } from './reconcile-clusters.js';
 import { sameConfig } from './same-config.js';
@@ -66,14 +67,16 @@ export class Switchyard {
   readonly #logger: Logger;
   readonly #upstreamLogger: Logger;
   readonly #clusterOptions: ClusterOptions;
+  /** The HTTP/2 engine of both sides, fixed for the process's life. */
+  readonly #engine: EngineName;
   readonly #discoveryTimeoutMs: number;
   #config: Config;
   #snapshot: Snapshot;
   /** What `GET /config` shows without a config file (a config given in code). */
   readonly #inline: RunningConfig;
-  readonly #listeners = new Map<string, Listener>();
+  readonly #listeners = new Map<string, ProxyListener>();
   /** Listeners and clusters a reload took out of service, draining. */
-  readonly #retiring = new Set<Listener | Cluster>();
+  readonly #retiring = new Set<ProxyListener | Cluster>();
   #admin: AdminServer | undefined;
   #ready = false;
   #draining = false;
@@ -94,7 +97,11 @@ export class Switchyard {
     const logger = options.logger ?? silentLogger();
     this.#logger = logger;
     this.#upstreamLogger = logger.child({ module: 'upstream' });
-    this.#clusterOptions = options.resolver === undefined ? {} : { resolver: options.resolver };
+    this.#engine = engineOf(config);
+    this.#clusterOptions = {
+      engine: this.#engine,
+      ...(options.resolver === undefined ? {} : { resolver: options.resolver }),
+    };
     this.#discoveryTimeoutMs = options.discoveryTimeoutMs ?? DEFAULT_DISCOVERY_TIMEOUT_MS;
     this.#config = config;
     this.#snapshot = compileSnapshot(config, this.#upstreamLogger, this.#clusterOptions);
@@ -163,7 +170,7 @@ export class Switchyard {
   }
 
   /** Binds one listener whose calls run on the snapshot current at their accept. */
-  async #bindListener(config: ListenerConfig): Promise<Listener> {
+  async #bindListener(config: ListenerConfig): Promise<ProxyListener> {
     const env: CallEnvironment = {
       sink: this.#sink,
       routed: (head, route) => this.#callMetrics.callStarted(head, route),
@@ -174,7 +181,7 @@ export class Switchyard {
           : requireByteSize(config.limits.max_message_size),
     };
     const health = (config.health_service ?? DEFAULTS.healthService) ? this.#health : undefined;
-    const listener = await Listener.start(
+    const listener = await listenerStarter(this.#engine)(
       config,
       (call) => {
         if (health !== undefined && HealthService.isHealthCall(call.head)) {
@@ -238,6 +245,15 @@ export class Switchyard {
    */
   async #apply(next: Config): Promise<void> {
     if (this.#draining) throw new Error('shutting down; reload refused');
+    if (engineOf(next) !== this.#engine) {
+      throw new ApplyError([
+        {
+          path: ['engine'],
+          at: 'value',
+          message: `engine cannot change while running (running ${this.#engine}); restart to switch`,
+        },
+      ]);
+    }
     const running = { config: this.#config, clusters: this.#snapshot.clusters };
     const clusters = reconcileClusters(
       running,
@@ -246,7 +262,7 @@ export class Switchyard {
         new Cluster(config, this.#upstreamLogger, { ...this.#clusterOptions, ...adopt }),
     );
     const listeners = planListeners(this.#config, next);
-    const opened = new Map<string, Listener>();
+    const opened = new Map<string, ProxyListener>();
     try {
       await awaitFirstLookups(clusters.added, this.#discoveryTimeoutMs, this.#logger);
       for (const cluster of clusters.added) cluster.startHealthChecks();
@@ -314,7 +330,7 @@ export class Switchyard {
   }
 
   /** Drains a listener the running config no longer has. */
-  #retire(listener: Listener | undefined, graceMs: number): void {
+  #retire(listener: ProxyListener | undefined, graceMs: number): void {
     if (listener === undefined) return;
     if (this.#listeners.get(listener.name) === listener) this.#listeners.delete(listener.name);
     this.#whileRetiring(listener, listener.close(graceMs));
@@ -325,7 +341,7 @@ export class Switchyard {
     this.#whileRetiring(retired.cluster, drainCluster(retired));
   }
 
-  #whileRetiring(item: Listener | Cluster, done: Promise<void>): void {
+  #whileRetiring(item: ProxyListener | Cluster, done: Promise<void>): void {
     this.#retiring.add(item);
     void done.then(
       () => this.#retiring.delete(item),
@@ -408,7 +424,7 @@ export class Switchyard {
     this.#retiring.clear();
     await Promise.all([
       ...[...this.#listeners.values()].map((l) => l.close(graceMs)),
-      ...retiring.filter((r) => r instanceof Listener).map((l) => l.close(graceMs)),
+      ...retiring.filter((r) => !(r instanceof Cluster)).map((l) => l.close(graceMs)),
     ]);
     this.#listeners.clear();
     this.#outliers?.close();

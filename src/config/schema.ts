@@ -841,7 +841,7 @@ export const ConfigSchema = Type.Object(
     engine: Type.Optional(
       Type.Union([Type.Literal('nodejs'), Type.Literal('switchyard')], {
         description:
-          'The HTTP/2 implementation carrying calls on both sides: `nodejs` (node:http2) or `switchyard` (the proxy’s own frame-level engine, docs/h2-engine.md). Read at start; a reload that changes it is refused.',
+          'The HTTP/2 implementation carrying calls on both sides: `nodejs` (node:http2) or `switchyard` (the proxy’s own frame-level engine, docs/h2-engine.md). Absent: the SWITCHYARD_ENGINE environment variable, else nodejs. Read at start; a reload that changes it is refused.',
         default: DEFAULTS.engine,
       }),
     ),
@@ -869,3 +869,5 @@ export type RetryPolicyConfig = Static<typeof RetryPolicySchema>;
 export type HedgePolicyConfig = Static<typeof HedgePolicySchema>;
 export type RetryBudgetConfig = Static<typeof RetryBudgetSchema>;
 export type CircuitBreakerConfig = Static<typeof CircuitBreakerSchema>;
+/** The HTTP/2 implementation of both sides (`engine:`). */
+export type EngineName = NonNullable<Config['engine']>;

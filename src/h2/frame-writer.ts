@@ -99,7 +99,11 @@ export class FrameWriter {
     if (this.ending) {
       this.writeOut();
       this.closed = true;
-      this.socket.end();
+      // Nothing is left to read either (no stream is open): once our last
+      // bytes are out, close. A peer that keeps its half open (node:http2
+      // does after GOAWAY) must not keep the connection alive.
+      const socket = this.socket;
+      socket.end(() => socket.destroy());
       return;
     }
     if (!ok) this.blocked = true;

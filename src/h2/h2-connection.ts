@@ -115,7 +115,8 @@ const PUMP_BUDGET = 256 * 1024;
 const RESET_MEMORY = 1024;
 /** The largest HPACK table we let a peer's SETTINGS_HEADER_TABLE_SIZE give our encoder. */
 const ENCODER_TABLE_CAP = 4096;
-const STATUS_431: HeaderFields = [':status', '431'];
+/** Client role: streams opened before the peer's SETTINGS say how many it allows. */
+const INITIAL_STREAM_LIMIT = 100;
 /** How many ranges of skipped peer stream ids are remembered. */
 const SKIPPED_RANGES = 16;
 /** Internal flag (above the 8 wire bits): the HEADERS priority block names the stream itself. */
@@ -331,7 +332,7 @@ export class H2Connection implements FrameSink, WriterOwner {
     stream.pendingHead = fields;
     stream.noResponseBody = getField(fields, ':method') === 'HEAD';
     if (endStream) stream.endQueued = true;
-    if (this.pendingOpen.length === 0 && this.streams.size < this.remote.maxConcurrentStreams) {
+    if (this.pendingOpen.length === 0 && this.streams.size < this.streamLimit()) {
       this.openLocal(stream);
     } else {
       this.pendingOpen.push(stream);
@@ -565,14 +566,17 @@ export class H2Connection implements FrameSink, WriterOwner {
     oversize: boolean,
   ): void {
     this.notePeerStream(id);
-    if (this.goawaySentId >= 0 || this.closing) {
+    // Above the last-stream-id of a GOAWAY we sent: never processed (§6.8).
+    // The first GOAWAY of a graceful close says 2^31-1, so streams still
+    // in flight towards us are taken.
+    if ((this.goawaySentId >= 0 && id > this.goawaySentId) || this.dead) {
       this.sendReset(id, REFUSED_STREAM);
       return;
     }
     if (oversize) {
-      // §8.2.3 / RFC 6585: answer 431, and stop the request body if any.
-      this.writeHeaderBlock(id, STATUS_431, FLAG_END_STREAM);
-      if (!endStream) this.sendReset(id, NO_ERROR);
+      // As node:http2 does: a reset gRPC clients read as RESOURCE_EXHAUSTED
+      // (a 431 would reach them as UNKNOWN).
+      this.sendReset(id, ENHANCE_YOUR_CALM);
       return;
     }
     if (this.streams.size >= this.local.maxConcurrentStreams) {
@@ -903,10 +907,19 @@ export class H2Connection implements FrameSink, WriterOwner {
     this.resetIds.add(id);
   }
 
+  /**
+   * Client role: how many streams may be open. Before the peer's SETTINGS
+   * arrive its limit is unknown: at most 100, the least §6.5.2 recommends.
+   */
+  private streamLimit(): number {
+    const limit = this.remote.maxConcurrentStreams;
+    return this.settingsReceived ? limit : Math.min(limit, INITIAL_STREAM_LIMIT);
+  }
+
   /** Client role: open queued streams while the peer's MAX_CONCURRENT_STREAMS allows. */
   private openPending(): void {
     const pending = this.pendingOpen;
-    while (!this.dead && this.streams.size < this.remote.maxConcurrentStreams) {
+    while (!this.dead && this.streams.size < this.streamLimit()) {
       const stream = pending.shift();
       if (stream === undefined) return;
       this.openLocal(stream);

@@ -24,16 +24,9 @@ import {
   SessionGuard,
   type ConnectionLimits,
 } from './connection-guard.js';
-import type { DownstreamCall } from './downstream-call.js';
 import { Http2DownstreamCall } from './http2-downstream-call.js';
+import type { CallHandler, CancelCall, ProxyListener } from './proxy-listener.js';
 import { readTlsMaterial, TlsReloader } from './tls-reloader.js';
-
-/**
- * Takes a call; may return how to cancel it (ending it with a status of its
- * own) should the listener's grace period run out while it is in flight.
- */
-export type CallHandler = (call: DownstreamCall) => CancelCall | undefined;
-export type CancelCall = () => void;
 
 /** Last-stream-id of the first GOAWAY of a graceful close: "any stream may still arrive". */
 const MAX_STREAM_ID = 2 ** 31 - 1;
@@ -42,7 +35,7 @@ const GOAWAY_PING_TIMEOUT_MS = 1_000;
 /** After cancelling the calls left at the end of the grace period, how long their replies may take. */
 const CANCEL_GRACE_MS = 1_000;
 
-export class Listener {
+export class Listener implements ProxyListener {
   readonly name: string;
   readonly #server: Http2Server | Http2SecureServer;
   readonly #sessions = new Set<Http2Session>();

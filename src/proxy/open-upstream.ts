@@ -9,7 +9,6 @@ import { formatGrpcTimeout } from '../grpc/grpc-timeout.js';
 import type { RequestHead } from '../listener/downstream-call.js';
 import type { Cluster } from '../upstream/cluster.js';
 import type { Endpoint } from '../upstream/endpoint.js';
-import { Http2UpstreamCall } from '../upstream/http2-upstream-call.js';
 import type { UpstreamCall, UpstreamHandler } from '../upstream/upstream-call.js';
 import { upstreamRequestHeaders } from './header-rewrite.js';
 
@@ -48,5 +47,5 @@ export function openUpstream(
     throw cluster.limits.overflowError('max_pending');
   }
   const onConnected = pending === undefined ? undefined : () => pending.release();
-  return new Http2UpstreamCall(session, headers, head.endStream, handler, onConnected);
+  return session.openCall(headers, head.endStream, handler, onConnected);
 }

@@ -12,7 +12,7 @@
  * connections closed gracefully once their calls in flight have finished.
  */
 import { EventEmitter } from 'node:events';
-import type { ClusterConfig, EndpointConfig } from '../config/schema.js';
+import type { ClusterConfig, EndpointConfig, EngineName } from '../config/schema.js';
 import { DEFAULTS } from '../config/schema.js';
 import { flowControlWindow } from '../config/flow-control-window.js';
 import { requireDuration } from '../config/duration.js';
@@ -35,6 +35,8 @@ import { sessionLifecycleOptions } from './session-config.js';
 import { loadUpstreamTls } from './upstream-tls.js';
 
 export interface ClusterOptions {
+  /** The HTTP/2 engine of the cluster's connections; node:http2 by default. */
+  readonly engine?: EngineName;
   /** Resolver for `dns` endpoints; the system's by default. */
   readonly resolver?: DnsResolver;
   /**
@@ -114,6 +116,7 @@ export class Cluster {
       ),
       logger: this.#logger,
       connectionLimit: this.limits.connections,
+      ...(options.engine === undefined ? {} : { engine: options.engine }),
       ...sessionLifecycleOptions(config),
       tls,
     };

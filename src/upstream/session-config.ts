@@ -4,7 +4,7 @@
  */
 import { requireDuration } from '../config/duration.js';
 import { DEFAULTS, type ClusterConfig } from '../config/schema.js';
-import type { KeepaliveOptions } from './upstream-session.js';
+import type { KeepaliveOptions } from './pooled-session.js';
 
 export interface SessionLifecycleOptions {
   readonly idleTimeoutMs: number;

@@ -15,6 +15,7 @@
  * `upstream_connect_failed`. A connection that succeeds clears both.
  */
 import type { ConcurrencyLimit } from '../breaker/concurrency-limit.js';
+import type { EngineName } from '../config/schema.js';
 import { ProxyError } from '../errors/proxy-error.js';
 import { HealthFlags } from '../health/health-flags.js';
 import type { Logger } from '../log/logger.js';
@@ -25,15 +26,22 @@ import {
   type BackoffClock,
   type BackoffPolicy,
 } from './backoff.js';
+import { NativeUpstreamSession } from '../engine/native-upstream-session.js';
+import type {
+  KeepaliveOptions,
+  PooledSession,
+  SessionEvents,
+  SessionPlan,
+} from './pooled-session.js';
 import {
   DEFAULT_PROVISIONAL_STREAM_LIMIT,
   UpstreamSession,
-  type KeepaliveOptions,
-  type UpstreamSessionEvents,
   type UpstreamSessionOptions,
 } from './upstream-session.js';
 
 export interface SessionPoolOptions extends UpstreamSessionOptions {
+  /** Which HTTP/2 engine carries the sessions; node:http2 by default. */
+  readonly engine?: EngineName;
   /** Sessions to one endpoint at most. Default 16. */
   readonly maxSessions?: number;
   /** Overrides of connection-backoff.md's constants (tests). */
@@ -59,14 +67,14 @@ export class SessionPool {
   readonly #backoff: ConnectionBackoff;
   readonly #maxSessions: number;
   /** Open sessions, oldest first. */
-  readonly #sessions = new Set<UpstreamSession>();
-  readonly #events: UpstreamSessionEvents;
+  readonly #sessions = new Set<PooledSession>();
+  readonly #events: SessionEvents;
   #keepalive: KeepaliveOptions | undefined;
   /** The backend's stream limit as its latest SETTINGS gave it. */
   #learnedLimit: number | undefined;
   #backingOff = false;
   #retryAttempt: BackoffAttempt | undefined;
-  #retrySession: UpstreamSession | undefined;
+  #retrySession: PooledSession | undefined;
   #retryTimer: NodeJS.Timeout | undefined;
   #lastConnectError: Error | undefined;
   #sessionsOpened = 0;
@@ -105,13 +113,13 @@ export class SessionPool {
    * counts it). Throws `upstream_connect_failed` while the endpoint is in
    * reconnect back-off with no usable session, or after `close()`.
    */
-  acquire(): UpstreamSession {
+  acquire(): PooledSession {
     if (this.#closed) {
       throw new ProxyError('upstream_connect_failed', `upstream ${this.authority}: pool closed`);
     }
     let usable = 0;
-    let connecting: UpstreamSession | undefined;
-    let leastLoaded: UpstreamSession | undefined;
+    let connecting: PooledSession | undefined;
+    let leastLoaded: PooledSession | undefined;
     for (const session of this.#sessions) {
       if (!session.usable) continue;
       // A back-off attempt still connecting takes no calls: they would wait on it.
@@ -142,7 +150,7 @@ export class SessionPool {
   }
 
   /** Open sessions, oldest first (for tests and admin views). */
-  get sessions(): readonly UpstreamSession[] {
+  get sessions(): readonly PooledSession[] {
     return [...this.#sessions];
   }
 
@@ -192,11 +200,11 @@ export class SessionPool {
     const closing = [...this.#sessions].map(
       (s) =>
         new Promise<void>((resolve) => {
-          if (s.session.destroyed) {
+          if (s.gone) {
             resolve();
             return;
           }
-          s.session.once('close', () => resolve());
+          void s.whenGone().then(resolve);
           // One whose backend never sent SETTINGS has nothing to finish gracefully
           // and may never answer a GOAWAY: it is cut, not closed.
           if (s.ready) s.close();
@@ -207,28 +215,27 @@ export class SessionPool {
   }
 
   /** Opens a session; its `connectionLimit` slot (when there is one) is already taken. */
-  #open(connectTimeoutMs: number): UpstreamSession {
+  #open(connectTimeoutMs: number): PooledSession {
     const learned = this.#learnedLimit;
-    const session = new UpstreamSession(
-      this.authority,
-      this.#options,
-      {
-        connectTimeoutMs,
-        startedAt: this.#clock.now(),
-        provisionalStreamLimit: learned ?? DEFAULT_PROVISIONAL_STREAM_LIMIT,
-        // Never more before SETTINGS than the backend allowed last time
-        // (one when unknown): no REFUSED_STREAM for calls made while connecting.
-        peerMaxConcurrentStreams: learned ?? 1,
-        keepalive: () => this.#keepalive,
-      },
-      this.#events,
-    );
+    const plan: SessionPlan = {
+      connectTimeoutMs,
+      startedAt: this.#clock.now(),
+      provisionalStreamLimit: learned ?? DEFAULT_PROVISIONAL_STREAM_LIMIT,
+      // Never more before SETTINGS than the backend allowed last time
+      // (one when unknown): no REFUSED_STREAM for calls made while connecting.
+      peerMaxConcurrentStreams: learned ?? 1,
+      keepalive: () => this.#keepalive,
+    };
+    const session =
+      this.#options.engine === 'switchyard'
+        ? new NativeUpstreamSession(this.authority, this.#options, plan, this.#events)
+        : new UpstreamSession(this.authority, this.#options, plan, this.#events);
     this.#sessions.add(session);
     this.#sessionsOpened++;
     return session;
   }
 
-  #onReady(session: UpstreamSession): void {
+  #onReady(session: PooledSession): void {
     this.#learnedLimit = session.remoteStreamLimit;
     if (this.#backingOff) {
       this.#options.logger.info(
@@ -245,7 +252,7 @@ export class SessionPool {
     this.#refreshHealth();
   }
 
-  #onConnectFailure(session: UpstreamSession, error: Error): void {
+  #onConnectFailure(session: PooledSession, error: Error): void {
     this.#lastConnectError = error;
     this.#connectFailures++;
     if (this.#closed) return;
@@ -328,7 +335,7 @@ export class SessionPool {
 }
 
 /** Fewer streams beyond its limit (queued in nghttp2); on a tie, fewer streams. */
-function lessLoaded(a: UpstreamSession, b: UpstreamSession): boolean {
+function lessLoaded(a: PooledSession, b: PooledSession): boolean {
   const excessA = a.activeStreams - a.streamLimit;
   const excessB = b.activeStreams - b.streamLimit;
   return excessA !== excessB ? excessA < excessB : a.activeStreams < b.activeStreams;

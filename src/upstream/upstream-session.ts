@@ -21,6 +21,15 @@ import http2, {
   type Settings,
 } from 'node:http2';
 import type { Logger } from '../log/logger.js';
+import { Http2UpstreamCall } from './http2-upstream-call.js';
+import {
+  NO_SESSION_EVENTS,
+  type KeepaliveOptions,
+  type PooledSession,
+  type SessionEvents,
+  type SessionPlan,
+} from './pooled-session.js';
+import type { UpstreamCall, UpstreamHandler } from './upstream-call.js';
 import {
   closedAfterHandshake,
   describeTlsFailure,
@@ -29,13 +38,6 @@ import {
 } from './upstream-tls.js';
 
 const { NGHTTP2_ENHANCE_YOUR_CALM } = http2.constants;
-
-export interface KeepaliveOptions {
-  /** A PING every this often while the session carries streams. */
-  readonly intervalMs: number;
-  /** A PING not acknowledged within this destroys the session. */
-  readonly timeoutMs: number;
-}
 
 export interface UpstreamSessionOptions {
   /** MIN_CONNECT_TIMEOUT: no connection attempt gets less time (connection-backoff.md). */
@@ -55,38 +57,6 @@ export interface UpstreamSessionOptions {
   readonly tls?: UpstreamTlsOptions | undefined;
 }
 
-/** How the pool opens one particular session. */
-export interface SessionPlan {
-  /** This attempt's connect timeout (the back-off may make it longer than the minimum). */
-  readonly connectTimeoutMs: number;
-  /** When the attempt started, on the pool's clock. */
-  readonly startedAt: number;
-  /** Streams assumed to fit until the backend's SETTINGS say how many do. */
-  readonly provisionalStreamLimit: number;
-  /**
-   * Streams nghttp2 may send before the backend's SETTINGS arrive. Streams
-   * beyond the backend's real limit sent before then are refused
-   * (REFUSED_STREAM); nghttp2 holds the rest until SETTINGS.
-   */
-  readonly peerMaxConcurrentStreams: number;
-  /** Read at each PING, so the pool can slow keepalive down (too_many_pings). */
-  readonly keepalive: () => KeepaliveOptions | undefined;
-}
-
-/** What a session tells its pool. Each is called synchronously, before streams hear of it. */
-export interface UpstreamSessionEvents {
-  /** The backend's first SETTINGS arrived: the connection works. */
-  onReady(session: UpstreamSession): void;
-  /** The session ended before it was ready (refused, timed out, closed early). Once. */
-  onConnectFailure(session: UpstreamSession, error: Error): void;
-  /** The session stopped taking new streams (GOAWAY, retired, failed). */
-  onUnusable(session: UpstreamSession): void;
-  /** The backend sent GOAWAY ENHANCE_YOUR_CALM "too_many_pings" (gRFC A8). */
-  onTooManyPings(session: UpstreamSession): void;
-  /** The session is gone. Once, last. */
-  onClose(session: UpstreamSession): void;
-}
-
 export const DEFAULT_IDLE_TIMEOUT_MS = 60 * 60 * 1000;
 export const DEFAULT_RESET_BUDGET = 500;
 /** RFC 9113 §6.5.2: a peer should allow at least 100; assumed when nothing better is known. */
@@ -94,21 +64,13 @@ export const DEFAULT_PROVISIONAL_STREAM_LIMIT = 100;
 /** SETTINGS_MAX_CONCURRENT_STREAMS absent means unlimited; node reports 2^32 - 1. */
 const MAX_SETTING = 2 ** 32 - 1;
 
-const NO_EVENTS: UpstreamSessionEvents = {
-  onReady: () => undefined,
-  onConnectFailure: () => undefined,
-  onUnusable: () => undefined,
-  onTooManyPings: () => undefined,
-  onClose: () => undefined,
-};
-
-export class UpstreamSession {
+export class UpstreamSession implements PooledSession {
   readonly session: ClientHttp2Session;
   readonly authority: string;
   readonly startedAt: number;
   readonly #options: UpstreamSessionOptions;
   readonly #plan: SessionPlan;
-  readonly #events: UpstreamSessionEvents;
+  readonly #events: SessionEvents;
   readonly #logger: Logger;
   #connected = false;
   #ready = false;
@@ -135,7 +97,7 @@ export class UpstreamSession {
     authority: string,
     options: UpstreamSessionOptions,
     plan: SessionPlan = standalonePlan(options),
-    events: UpstreamSessionEvents = NO_EVENTS,
+    events: SessionEvents = NO_SESSION_EVENTS,
   ) {
     this.authority = authority;
     this.startedAt = plan.startedAt;
@@ -207,6 +169,24 @@ export class UpstreamSession {
       this.#checkConnectFailure();
       this.#events.onClose(this);
     });
+  }
+
+  openCall(
+    headers: OutgoingHttpHeaders,
+    endStream: boolean,
+    handler: UpstreamHandler,
+    onConnected?: () => void,
+  ): UpstreamCall {
+    return new Http2UpstreamCall(this, headers, endStream, handler, onConnected);
+  }
+
+  get gone(): boolean {
+    return this.session.destroyed;
+  }
+
+  whenGone(): Promise<void> {
+    if (this.session.destroyed) return Promise.resolve();
+    return new Promise((resolve) => this.session.once('close', () => resolve()));
   }
 
   /**

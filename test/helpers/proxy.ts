@@ -6,10 +6,12 @@ import { Switchyard, type SwitchyardOptions } from '../../src/app/switchyard.js'
 import type {
   ClusterConfig,
   Config,
+  EngineName,
   ListenerConfig,
   RouteConfig,
 } from '../../src/config/schema.js';
 import { validateConfigSchema } from '../../src/config/schema-validator.js';
+import { engineOf } from '../../src/engine/engine.js';
 import { createLogger, silentLogger, type Logger } from '../../src/log/logger.js';
 import type { TestContext } from './context.js';
 import { ECHO_SERVICE_NAME } from './echo-proto.js';
@@ -59,20 +61,12 @@ export function proxyConfig(
 }
 
 /**
- * The HTTP/2 engine the suite runs against: SWITCHYARD_ENGINE (nodejs or
- * switchyard) when set, so one suite covers both engines without copies.
- * A config that names its engine keeps it.
+ * The HTTP/2 engine the suite runs against: SWITCHYARD_ENGINE, which the
+ * proxy itself reads as the default of `engine:` (src/engine/engine.ts), so
+ * one suite covers both engines without copies.
  */
-export function testEngine(): Config['engine'] {
-  const engine = process.env['SWITCHYARD_ENGINE'];
-  if (engine === undefined || engine === '') return undefined;
-  if (engine === 'nodejs' || engine === 'switchyard') return engine;
-  throw new Error(`SWITCHYARD_ENGINE must be nodejs or switchyard, not ${engine}`);
-}
-
-function withTestEngine(config: Config): Config {
-  const engine = testEngine();
-  return engine === undefined || config.engine !== undefined ? config : { ...config, engine };
+export function testEngine(): EngineName {
+  return engineOf({ listeners: [], routes: [], clusters: [] });
 }
 
 function testLogger(): Logger {
@@ -96,10 +90,7 @@ export async function startProxy(
       `test config does not match the schema: ${JSON.stringify(validateConfigSchema.errors)}`,
     );
   }
-  const proxy = await Switchyard.start(withTestEngine(config), {
-    ...options,
-    logger: testLogger(),
-  });
+  const proxy = await Switchyard.start(config, { ...options, logger: testLogger() });
   t.teardown(() => proxy.close());
   const { port } = proxy.listenerAddress(LISTENER_NAME);
   return { proxy, address: `127.0.0.1:${port}` };

@@ -2,7 +2,7 @@
  * Helpers for the session-pool tests: a node:http2 backend that records what
  * every connection saw (streams, peak concurrency, PINGs, GOAWAY), can stop
  * and restart on the same port; a TCP relay that can stop passing bytes (a
- * black-holed path); and a way to drive `Http2UpstreamCall` straight on a
+ * black-holed path); and a way to drive an `UpstreamCall` straight on a
  * `SessionPool`, without the proxy's transparent retries in the way.
  */
 import { once } from 'node:events';
@@ -17,10 +17,11 @@ import net, { type AddressInfo } from 'node:net';
 import { ProxyError } from '../../src/errors/proxy-error.js';
 import type { HealthFlags } from '../../src/health/health-flags.js';
 import { silentLogger } from '../../src/log/logger.js';
-import { Http2UpstreamCall } from '../../src/upstream/http2-upstream-call.js';
+import type { UpstreamCall, UpstreamHandler } from '../../src/upstream/upstream-call.js';
 import { SessionPool, type SessionPoolOptions } from '../../src/upstream/session-pool.js';
-import type { UpstreamHandler } from '../../src/upstream/upstream-call.js';
+
 import type { TestContext } from './context.js';
+import { testEngine } from './proxy.js';
 import { startTcpServer } from './tcp-server.js';
 import { grpcMessage } from './raw-backend.js';
 
@@ -220,6 +221,7 @@ export function poolOptions(overrides: Partial<SessionPoolOptions> = {}): Sessio
     initialWindowSize: 1 << 20,
     connectionWindowSize: 8 << 20,
     logger: silentLogger(),
+    engine: testEngine(),
     ...overrides,
   };
 }
@@ -243,7 +245,7 @@ export interface CallOutcome {
 
 export interface PoolCall {
   /** Undefined when the call could not even be opened (`outcome` has why). */
-  readonly call: Http2UpstreamCall | undefined;
+  readonly call: UpstreamCall | undefined;
   readonly outcome: Promise<CallOutcome>;
 }
 
@@ -261,8 +263,7 @@ export function poolCall(pool: SessionPool): PoolCall {
     onUpstreamError: (error) => resolve({ ok: false, error, headers }),
   };
   try {
-    const call = new Http2UpstreamCall(
-      pool.acquire(),
+    const call = pool.acquire().openCall(
       {
         ':method': 'POST',
         ':scheme': 'http',

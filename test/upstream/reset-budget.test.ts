@@ -2,7 +2,6 @@
 // RST_STREAMs (a burst of ~1,000, then ~33/s), so a session on which the
 // proxy cancelled `resetBudget` streams is retired (no new streams; it closes
 // gracefully when idle) and later calls use a fresh one.
-import { once } from 'node:events';
 import http2 from 'node:http2';
 import t from 'tap';
 import { proxyConfig, startProxy } from '../helpers/proxy.js';
@@ -56,7 +55,7 @@ void t.test('pool: the third cancel on a session (budget 3) retires it', async (
   if (held !== undefined) replyOk(held);
   t.equal(codeOf(await (calls[3]?.outcome ?? Promise.reject(new Error('no call')))), 'ok');
   if (first === undefined) throw new Error('no first session');
-  if (!first.session.destroyed) await once(first.session, 'close');
+  await first.whenGone();
   t.notOk(pool.sessions.includes(first), 'closed and gone from the pool');
   next.call?.cancel();
 });

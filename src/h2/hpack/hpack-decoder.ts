@@ -16,6 +16,7 @@
 import { DynamicTable, ENTRY_OVERHEAD } from './dynamic-table.js';
 import { HpackError } from './hpack-error.js';
 import { huffmanDecodeInto, huffmanMaxDecodedLength } from './huffman.js';
+import { latin1String } from './latin1.js';
 import { STATIC_TABLE_LENGTH, staticName, staticValue } from './static-table.js';
 
 /** RFC 9113 §6.5.2 default SETTINGS_HEADER_TABLE_SIZE. */
@@ -74,6 +75,10 @@ export class HpackDecoder {
   setMaxTableSize(size: number): void {
     this.tableSizeLimit = size;
     if (this.table.maxSize > size) this.sizeUpdateRequired = true;
+  }
+
+  get maxHeaderListSize(): number {
+    return this.headerListSizeLimit;
   }
 
   setMaxHeaderListSize(size: number): void {
@@ -193,7 +198,7 @@ export class HpackDecoder {
     this.position = end;
     if (!huffman) {
       this.lastStringLength = length;
-      return length <= room ? block.toString('latin1', start, end) : '';
+      return length <= room ? latin1String(block, start, end) : '';
     }
     const writable = Math.max(0, Math.min(room, huffmanMaxDecodedLength(length)));
     if (this.scratch.length < writable) {
@@ -201,7 +206,7 @@ export class HpackDecoder {
     }
     const decodedLength = huffmanDecodeInto(block, start, end, this.scratch, writable);
     this.lastStringLength = decodedLength;
-    return decodedLength <= writable ? this.scratch.toString('latin1', 0, decodedLength) : '';
+    return decodedLength <= writable ? latin1String(this.scratch, 0, decodedLength) : '';
   }
 
   /** §5.1 integer with a `prefixBits`-bit prefix at the current position. */

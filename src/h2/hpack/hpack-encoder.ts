@@ -8,7 +8,8 @@
  * - exact match in the static or dynamic table: indexed (one or two octets);
  * - values that change per request (`:path`, `grpc-timeout`,
  *   `content-length`, trace ids, ...): literal without indexing, with an
- *   indexed name when there is one, so they do not churn the table;
+ *   indexed name when there is one, so they do not churn the table
+ *   (the name lists are in name-policy.ts);
  * - anything else: literal with incremental indexing, so the next block
  *   sends it as an index;
  * - each string Huffman-coded only when that is shorter.
@@ -18,44 +19,18 @@
  */
 import { DynamicTable, ENTRY_OVERHEAD } from './dynamic-table.js';
 import { huffmanEncodedLength, huffmanEncodeInto } from './huffman.js';
-import { STATIC_FIELD_INDEX, STATIC_NAME_INDEX, STATIC_TABLE_LENGTH } from './static-table.js';
+import {
+  DEFAULT_NAME_POLICY,
+  NAME_POLICIES,
+  NEVER_INDEXED_VALUES,
+  UNINDEXED_VALUES,
+  type NamePolicy,
+} from './name-policy.js';
+import { STATIC_TABLE_LENGTH } from './static-table.js';
 
 const DEFAULT_TABLE_SIZE = 4096;
 /** We never keep a larger table than this, whatever the peer allows. */
 const MAX_ENCODER_TABLE_SIZE = 64 * 1024;
-
-/** Sent as never-indexed literals (§7.1.3). */
-const NEVER_INDEXED_NAMES: ReadonlySet<string> = new Set([
-  'authorization',
-  'proxy-authorization',
-  'cookie',
-  'set-cookie',
-]);
-
-/** Values that rarely repeat: literal without indexing (name still indexed). */
-const UNINDEXED_NAMES: ReadonlySet<string> = new Set([
-  ':path',
-  'grpc-timeout',
-  'content-length',
-  'grpc-message',
-  'grpc-status-details-bin',
-  'grpc-trace-bin',
-  'traceparent',
-  'tracestate',
-  'x-request-id',
-  'x-b3-traceid',
-  'x-b3-spanid',
-  'x-b3-parentspanid',
-  'x-cloud-trace-context',
-  'etag',
-  'if-none-match',
-  'if-modified-since',
-  'last-modified',
-  'content-range',
-  'range',
-  'age',
-  'expires',
-]);
 
 // First-octet patterns (§6).
 const INDEXED = 0x80;
@@ -64,6 +39,11 @@ const LITERAL_WITHOUT_INDEXING = 0x00;
 const LITERAL_NEVER_INDEXED = 0x10;
 const TABLE_SIZE_UPDATE = 0x20;
 const HUFFMAN_FLAG = 0x80;
+
+/** Size of the buffers blocks are sliced from. */
+const SLAB_SIZE = 8 * 1024;
+/** The first slab is small (from Buffer's pool): many connections send few blocks. */
+const FIRST_SLAB_SIZE = 1024;
 
 /** Strings shorter than this are copied char by char instead of Buffer.write. */
 const SHORT_STRING = 16;
@@ -79,7 +59,13 @@ export class HpackEncoder {
   private smallestPendingSize = 0;
   private finalPendingSize = 0;
 
-  private output: Buffer = Buffer.allocUnsafe(1024);
+  /**
+   * Blocks are written one after another into a slab and returned as
+   * slices of it (no copy), like Buffer's own pool: a block keeps its slab
+   * alive while referenced.
+   */
+  private output: Buffer = Buffer.allocUnsafe(FIRST_SLAB_SIZE);
+  private blockStart = 0;
   private position = 0;
 
   constructor(maxTableSize = DEFAULT_TABLE_SIZE) {
@@ -105,14 +91,12 @@ export class HpackEncoder {
 
   /** Encodes `fields` (flat [name, value, ...]) into one header block. */
   encode(fields: readonly string[]): Buffer {
-    this.position = 0;
+    this.blockStart = this.position;
     if (this.sizeUpdatePending) this.writeSizeUpdates();
     for (let i = 0; i + 1 < fields.length; i += 2) {
       this.encodeField(fields[i] ?? '', fields[i + 1] ?? '');
     }
-    const block = Buffer.allocUnsafe(this.position);
-    this.output.copy(block, 0, 0, this.position);
-    return block;
+    return this.output.subarray(this.blockStart, this.position);
   }
 
   private writeSizeUpdates(): void {
@@ -133,11 +117,12 @@ export class HpackEncoder {
   private encodeField(name: string, value: string): void {
     // Worst case: three integers of at most 6 octets plus both strings raw.
     this.ensureRoom(name.length + value.length + 18);
-    if (NEVER_INDEXED_NAMES.has(name)) {
-      this.writeLiteral(LITERAL_NEVER_INDEXED, 4, this.nameIndex(name), name, value);
+    const policy = NAME_POLICIES.get(name) ?? DEFAULT_NAME_POLICY;
+    if (policy.indexing === NEVER_INDEXED_VALUES) {
+      this.writeLiteral(LITERAL_NEVER_INDEXED, 4, this.nameIndex(name, policy), name, value);
       return;
     }
-    const staticIndex = STATIC_FIELD_INDEX.get(name)?.get(value);
+    const staticIndex = policy.staticValues?.get(value);
     if (staticIndex !== undefined) {
       this.writeInteger(INDEXED, 7, staticIndex);
       return;
@@ -150,10 +135,10 @@ export class HpackEncoder {
         return;
       }
     }
-    const nameIndex = this.nameIndex(name);
+    const nameIndex = this.nameIndex(name, policy);
     const entrySize = name.length + value.length + ENTRY_OVERHEAD;
     // An entry over half the table would flush most of what is worth keeping.
-    if (UNINDEXED_NAMES.has(name) || entrySize * 2 > this.table.maxSize) {
+    if (policy.indexing === UNINDEXED_VALUES || entrySize * 2 > this.table.maxSize) {
       this.writeLiteral(LITERAL_WITHOUT_INDEXING, 4, nameIndex, name, value);
       return;
     }
@@ -163,9 +148,8 @@ export class HpackEncoder {
   }
 
   /** Static index of `name`, else dynamic index of its newest entry, else 0. */
-  private nameIndex(name: string): number {
-    const staticIndex = STATIC_NAME_INDEX.get(name);
-    if (staticIndex !== undefined) return staticIndex;
+  private nameIndex(name: string, policy: NamePolicy): number {
+    if (policy.staticNameIndex !== 0) return policy.staticNameIndex;
     const sequence = this.nameSequence.get(name);
     if (sequence === undefined) return 0;
     const dynamicIndex = this.table.indexOfSequence(sequence);
@@ -239,11 +223,14 @@ export class HpackEncoder {
     output[this.position++] = rest;
   }
 
+  /** Makes room for `octets` more; a new slab gets the block written so far. */
   private ensureRoom(octets: number): void {
-    const needed = this.position + octets;
-    if (needed <= this.output.length) return;
-    const grown = Buffer.allocUnsafe(Math.max(needed, this.output.length * 2));
-    this.output.copy(grown, 0, 0, this.position);
-    this.output = grown;
+    if (this.position + octets <= this.output.length) return;
+    const written = this.position - this.blockStart;
+    const slab = Buffer.allocUnsafe(Math.max(SLAB_SIZE, 2 * (written + octets)));
+    this.output.copy(slab, 0, this.blockStart, this.position);
+    this.output = slab;
+    this.blockStart = 0;
+    this.position = written;
   }
 }

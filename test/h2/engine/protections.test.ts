@@ -1,5 +1,5 @@
 // The server role against a raw peer that misbehaves: flood limits (GOAWAY
-// ENHANCE_YOUR_CALM + onAbuse), header list size (431), stream limits
+// ENHANCE_YOUR_CALM + onAbuse), header list size (RST_STREAM ENHANCE_YOUR_CALM), stream limits
 // (REFUSED_STREAM), and a sample of the stream and connection errors of
 // RFC 9113 (the full conformance suite lives elsewhere).
 import t, { type Test } from 'tap';
@@ -13,6 +13,7 @@ import {
   FLOW_CONTROL_ERROR,
   FRAME_CONTINUATION,
   FRAME_DATA,
+  FRAME_GOAWAY,
   FRAME_HEADERS,
   FRAME_PING,
   FRAME_PRIORITY,
@@ -20,11 +21,13 @@ import {
   FRAME_SETTINGS,
   FRAME_SIZE_ERROR,
   FRAME_WINDOW_UPDATE,
+  NO_ERROR,
   PROTOCOL_ERROR,
   REFUSED_STREAM,
   STREAM_CLOSED,
 } from '../../../src/h2/constants.js';
 import type { AbuseKind, ConnectionOptions } from '../../../src/h2/h2-connection.js';
+import type { H2Stream } from '../../../src/h2/h2-stream.js';
 import { CLIENT_PREFACE } from '../../../src/h2/constants.js';
 import { EchoHandler, startEngineServer } from './engine-helpers.js';
 import { GET_REQUEST, RawPeer, frame, u32 } from './raw-peer.js';
@@ -103,22 +106,24 @@ void t.test('flood limits end the connection with ENHANCE_YOUR_CALM', async (t) 
   }
 });
 
-void t.test('a header list over MAX_HEADER_LIST_SIZE is answered 431', async (t) => {
-  const { peer } = await setup(t, { settings: { maxHeaderListSize: 1000 } });
-  peer.send(
-    frame(
-      FRAME_HEADERS,
-      FLAG_END_HEADERS | FLAG_END_STREAM,
-      1,
-      peer.block([...GET_REQUEST, 'x-big', 'v'.repeat(2000)]),
-    ),
-  );
-  const head = await peer.waitFor((f) => f.type === FRAME_HEADERS && f.streamId === 1);
-  t.ok(head !== undefined && (head.flags & FLAG_END_STREAM) !== 0, '431 ends the stream');
-  // The connection still works (the HPACK state stayed in sync).
-  peer.send(frame(FRAME_HEADERS, FLAG_END_HEADERS | FLAG_END_STREAM, 3, peer.block(GET_REQUEST)));
-  t.ok(await peer.waitFor((f) => f.type === FRAME_HEADERS && f.streamId === 3));
-});
+void t.test(
+  'a header list over MAX_HEADER_LIST_SIZE is refused with ENHANCE_YOUR_CALM',
+  async (t) => {
+    const { peer } = await setup(t, { settings: { maxHeaderListSize: 1000 } });
+    peer.send(
+      frame(
+        FRAME_HEADERS,
+        FLAG_END_HEADERS | FLAG_END_STREAM,
+        1,
+        peer.block([...GET_REQUEST, 'x-big', 'v'.repeat(2000)]),
+      ),
+    );
+    t.equal(await peer.rstCode(1), ENHANCE_YOUR_CALM);
+    // The connection still works (the HPACK state stayed in sync).
+    peer.send(frame(FRAME_HEADERS, FLAG_END_HEADERS | FLAG_END_STREAM, 3, peer.block(GET_REQUEST)));
+    t.ok(await peer.waitFor((f) => f.type === FRAME_HEADERS && f.streamId === 3));
+  },
+);
 
 void t.test('streams over MAX_CONCURRENT_STREAMS are refused', async (t) => {
   const { peer } = await setup(t, { settings: { maxConcurrentStreams: 2 } });
@@ -275,4 +280,49 @@ void t.test('a bad preface is a connection error', async (t) => {
   t.ok(goaway > 0, 'GOAWAY sent');
   // type, flags, stream id (6 bytes), last-stream-id (4), then the code.
   t.equal(all.readUInt32BE(goaway + 10), PROTOCOL_ERROR);
+});
+
+void t.test('unknown frame types are ignored', async (t) => {
+  const { peer } = await setup(t);
+  peer.send(frame(0xfa, 0xff, 1, Buffer.from('whatever')), frame(0xfb, 0, 0));
+  peer.send(frame(FRAME_PING, 0, 0, Buffer.from('abcdefgh')));
+  const ack = await peer.waitFor((f) => f.type === FRAME_PING && (f.flags & FLAG_ACK) !== 0);
+  t.equal(ack?.payload.toString(), 'abcdefgh');
+});
+
+void t.test('goaway(code, lastStreamId): peer streams above it close as refused', async (t) => {
+  const closes = new Map<number, [number, string]>();
+  const streams: H2Stream[] = [];
+  let both!: () => void;
+  const bothP = new Promise<void>((r) => (both = r));
+  const server = await startEngineServer({
+    onStream(stream) {
+      streams.push(stream);
+      stream.handler = {
+        onHeaders: () => undefined,
+        onData: () => undefined,
+        onWritable: () => undefined,
+        onClose: (code, reason) => closes.set(stream.id, [code, reason]),
+      };
+      if (streams.length === 2) both();
+    },
+  });
+  t.teardown(() => server.close());
+  const peer = await RawPeer.connect(server.port);
+  t.teardown(() => peer.close());
+  peer.send(frame(FRAME_HEADERS, FLAG_END_HEADERS, 1, peer.block(GET_REQUEST)));
+  peer.send(frame(FRAME_HEADERS, FLAG_END_HEADERS, 3, peer.block(GET_REQUEST)));
+  await bothP;
+  const connection = streams[0]?.connection;
+  connection?.goaway(NO_ERROR, 1);
+  t.same(closes.get(3), [REFUSED_STREAM, 'refused']);
+  t.equal(closes.has(1), false, 'stream 1 goes on');
+  t.equal(connection?.acceptingStreams, false);
+  const goaway = await peer.waitFor((f) => f.type === FRAME_GOAWAY);
+  t.equal(goaway?.payload.readUInt32BE(0), 1);
+  // A new stream after our GOAWAY is refused.
+  peer.send(frame(FRAME_HEADERS, FLAG_END_HEADERS, 5, peer.block(GET_REQUEST)));
+  t.equal(await peer.rstCode(5), REFUSED_STREAM);
+  streams[0]?.sendHeaders([':status', '200'], true);
+  t.ok(await peer.waitFor((f) => f.type === FRAME_HEADERS && f.streamId === 1));
 });

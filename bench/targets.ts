@@ -1,0 +1,131 @@
+/** What the bench can measure, and how each target is started. */
+import { join } from 'node:path';
+import { HAPROXY_VARIANTS, haproxyVersion, startHaproxy } from './haproxy-target.js';
+import { startReady, stop, Unavailable } from './processes.js';
+import { startSwitchyard, SWITCHYARD_VARIANTS, type Engine } from './switchyard-target.js';
+
+export interface RunningTarget {
+  readonly port: number;
+  /** The proxy process whose CPU time is measured; undefined for direct. */
+  readonly pid: number | undefined;
+  /** Scraped once in the middle of each unary run, like a Prometheus server would. */
+  readonly metricsUrl: string | undefined;
+  stop(): Promise<void>;
+}
+
+export interface TargetSpec {
+  readonly name: string;
+  /** The engine a Switchyard target runs (its probe decides whether it is available). */
+  readonly engine?: Engine;
+  /** One line on what this target is and which config it runs. */
+  readonly describe: string;
+}
+
+export const TARGETS: readonly TargetSpec[] = [
+  { name: 'direct', describe: 'h2load → backend (no proxy): the ceiling and the ratios’ base' },
+  {
+    name: 'passthrough',
+    describe: 'bare node:http2 pass-through (bench/passthrough.ts), 1 backend, no features',
+  },
+  {
+    name: 'nodejs',
+    engine: 'nodejs',
+    describe: `Switchyard engine nodejs, ${SWITCHYARD_VARIANTS.full}`,
+  },
+  {
+    name: 'nodejs-min',
+    engine: 'nodejs',
+    describe: `Switchyard engine nodejs, ${SWITCHYARD_VARIANTS.minimal}`,
+  },
+  {
+    name: 'switchyard',
+    engine: 'switchyard',
+    describe: `Switchyard engine switchyard, ${SWITCHYARD_VARIANTS.full}`,
+  },
+  {
+    name: 'switchyard-min',
+    engine: 'switchyard',
+    describe: `Switchyard engine switchyard, ${SWITCHYARD_VARIANTS.minimal}`,
+  },
+  { name: 'haproxy', describe: `HAProxy, ${HAPROXY_VARIANTS.full}` },
+  { name: 'haproxy-min', describe: `HAProxy, ${HAPROXY_VARIANTS.minimal}` },
+];
+
+export const DEFAULT_TARGETS = [
+  'direct',
+  'passthrough',
+  'nodejs',
+  'nodejs-min',
+  'switchyard',
+  'switchyard-min',
+  'haproxy',
+];
+
+export interface StartContext {
+  /** Backend ports (two; single-backend configs use the first). */
+  readonly backends: readonly number[];
+  readonly dir: string;
+  readonly proxyCpu: number;
+  readonly proxyNodeFlags: readonly string[];
+  /** Printed once per target, e.g. HAProxy's cfg path. */
+  note(line: string): void;
+}
+
+/** Starts a target; throws Unavailable when it cannot be measured in this run. */
+export async function startTarget(name: string, ctx: StartContext): Promise<RunningTarget> {
+  const [first] = ctx.backends;
+  if (first === undefined) throw new Error('no backend');
+  switch (name) {
+    case 'direct':
+      return { port: first, pid: undefined, metricsUrl: undefined, stop: () => Promise.resolve() };
+    case 'passthrough': {
+      const dist = new URL('..', import.meta.url).pathname;
+      const pass = await startReady(ctx.proxyCpu, [
+        process.execPath,
+        join(dist, 'bench/passthrough.js'),
+        '0',
+        String(first),
+      ]);
+      if (pass.child.pid === undefined) throw new Unavailable('did not start');
+      return {
+        port: pass.port,
+        pid: pass.child.pid,
+        metricsUrl: undefined,
+        stop: () => stop(pass.child),
+      };
+    }
+    case 'nodejs':
+    case 'nodejs-min':
+    case 'switchyard':
+    case 'switchyard-min': {
+      const [engine, min] = name.split('-');
+      const running = await startSwitchyard(
+        {
+          engine: engine === 'switchyard' ? 'switchyard' : 'nodejs',
+          variant: min === undefined ? 'full' : 'minimal',
+          backends: ctx.backends,
+          dir: ctx.dir,
+          cpu: ctx.proxyCpu,
+          nodeFlags: ctx.proxyNodeFlags,
+        },
+        name,
+      );
+      if (ctx.proxyNodeFlags.length > 0) ctx.note(`${name}: proxy pid ${running.pid}`);
+      return running;
+    }
+    case 'haproxy':
+    case 'haproxy-min': {
+      ctx.note(`${name}: ${haproxyVersion()}`);
+      const running = await startHaproxy(
+        name === 'haproxy' ? 'full' : 'minimal',
+        ctx.backends,
+        ctx.dir,
+        ctx.proxyCpu,
+      );
+      ctx.note(`${name}: cfg ${running.configPath}`);
+      return running;
+    }
+    default:
+      throw new Error(`unknown target ${name}`);
+  }
+}

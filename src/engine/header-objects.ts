@@ -1,0 +1,64 @@
+/**
+ * The switchyard engine carries header fields as flat `[name, value, ...]`
+ * arrays; the data path speaks node's header objects (`IncomingHttpHeaders`
+ * in, `OutgoingHttpHeaders` out). These two conversions are the whole
+ * bridge, done once per header block.
+ */
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http2';
+import { ProxyError } from '../errors/proxy-error.js';
+
+/**
+ * Fields → object, as node:http2 builds it: a repeated field joins with
+ * ", " (`cookie` with "; "), `set-cookie` becomes an array.
+ */
+export function headersFromFields(fields: readonly string[]): IncomingHttpHeaders {
+  const headers: Record<string, string | string[] | undefined> = Object.create(null) as Record<
+    string,
+    string | string[] | undefined
+  >;
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const name = fields[i] as string;
+    const value = fields[i + 1] as string;
+    const existing = headers[name];
+    if (existing === undefined) {
+      headers[name] = name === 'set-cookie' ? [value] : value;
+    } else if (Array.isArray(existing)) {
+      existing.push(value);
+    } else {
+      headers[name] = existing + (name === 'cookie' ? '; ' : ', ') + value;
+    }
+  }
+  return headers;
+}
+
+/** Characters RFC 9113 §8.2.1 forbids in a field value. */
+const FORBIDDEN_IN_VALUE = /[\0\r\n]/;
+
+/**
+ * Object → fields, pseudo-headers first (RFC 9113 §8.3). Arrays give one
+ * field per element. Throws `bad_request` for a value no peer may receive
+ * (NUL, CR, LF), as node:http2 refuses such a header.
+ */
+export function fieldsFromHeaders(headers: OutgoingHttpHeaders | IncomingHttpHeaders): string[] {
+  const pseudo: string[] = [];
+  const regular: string[] = [];
+  for (const key in headers) {
+    const value = headers[key];
+    if (value === undefined) continue;
+    const name = key.toLowerCase();
+    const into = name.charCodeAt(0) === 58 /* : */ ? pseudo : regular;
+    if (Array.isArray(value)) {
+      for (const item of value) pushField(into, name, item);
+    } else {
+      pushField(into, name, String(value));
+    }
+  }
+  return pseudo.length === 0 ? regular : pseudo.concat(regular);
+}
+
+function pushField(into: string[], name: string, value: string): void {
+  if (FORBIDDEN_IN_VALUE.test(value)) {
+    throw new ProxyError('bad_request', `header ${name} has a value no HTTP/2 peer may receive`);
+  }
+  into.push(name, value);
+}

@@ -1,0 +1,289 @@
+/**
+ * A configured listener on the switchyard engine: a `net.Server` (h2c,
+ * prior knowledge) or `tls.Server` (ALPN h2) whose every connection becomes
+ * an `H2Connection` in the server role, and every stream a
+ * `NativeDownstreamCall`. Same contract as the node:http2 `Listener`:
+ * handshake deadline, connection cap, idle close, abuse limits (enforced
+ * by the engine), and a graceful close with two GOAWAYs before the calls
+ * still running at the end of the grace period are cancelled.
+ */
+import net, { type AddressInfo, type Socket } from 'node:net';
+import tls, { TLSSocket } from 'node:tls';
+import { requireByteSize } from '../config/byte-size.js';
+import { flowControlWindow } from '../config/flow-control-window.js';
+import { parseHostPort } from '../config/host-port.js';
+import { DEFAULTS, type ListenerConfig } from '../config/schema.js';
+import { CANCEL, NO_ERROR } from '../h2/constants.js';
+import { H2Connection, type ConnectionOptions } from '../h2/h2-connection.js';
+import type { H2Stream } from '../h2/h2-stream.js';
+import { connectionLimits, type ConnectionLimits } from '../listener/connection-guard.js';
+import type { CallHandler, CancelCall, ProxyListener } from '../listener/proxy-listener.js';
+import { readTlsMaterial, TlsReloader } from '../listener/tls-reloader.js';
+import type { Logger } from '../log/logger.js';
+import { NativeDownstreamCall, type ConnectionOrigin } from './native-downstream-call.js';
+
+/** Last-stream-id of the first GOAWAY of a graceful close: "any stream may still arrive". */
+const MAX_STREAM_ID = 2 ** 31 - 1;
+/** Longest wait for the PING answer between the two GOAWAYs. */
+const GOAWAY_PING_TIMEOUT_MS = 1_000;
+/** After cancelling the calls left at the end of the grace period, how long their replies may take. */
+const CANCEL_GRACE_MS = 1_000;
+
+export class NativeListener implements ProxyListener {
+  readonly name: string;
+  readonly #server: net.Server | tls.Server;
+  readonly #logger: Logger;
+  readonly #limits: ConnectionLimits;
+  readonly #options: ConnectionOptions;
+  readonly #onCall: CallHandler;
+  readonly #connections = new Set<H2Connection>();
+  /** Every TCP connection, also those that never became an HTTP/2 connection. */
+  readonly #sockets = new Set<Socket>();
+  /** Streams in flight and how to cancel each (undefined: just reset it). */
+  readonly #streams = new Map<H2Stream, CancelCall | undefined>();
+  /** Handshake deadlines of connections not yet past the HTTP/2 preface, by remote address:port. */
+  readonly #handshakes = new Map<string, NodeJS.Timeout>();
+  #closing = false;
+  #closed: Promise<void> | undefined;
+  #tlsReloader: TlsReloader | undefined;
+  #onNoStreams: (() => void) | undefined;
+
+  private constructor(config: ListenerConfig, onCall: CallHandler, logger: Logger) {
+    this.name = config.name;
+    this.#logger = logger;
+    this.#onCall = onCall;
+    const limits = config.limits ?? {};
+    this.#limits = connectionLimits(config.limits);
+    this.#options = {
+      role: 'server',
+      settings: {
+        maxConcurrentStreams: limits.max_concurrent_streams ?? DEFAULTS.maxConcurrentStreams,
+        maxHeaderListSize: requireByteSize(
+          limits.max_header_list_size ?? DEFAULTS.maxHeaderListSize,
+        ),
+        initialWindowSize: flowControlWindow(limits.stream_window ?? DEFAULTS.streamWindow),
+        enablePush: false,
+      },
+      connectionWindow: flowControlWindow(limits.connection_window ?? DEFAULTS.connectionWindow),
+      limits: {
+        maxPingsPerSecond: this.#limits.maxPingsPerSecond,
+        maxResetsPerSecond: this.#limits.maxResetsPerSecond,
+      },
+    };
+    const tlsConfig = config.tls;
+    let server: net.Server | tls.Server;
+    if (tlsConfig === undefined) {
+      server = net.createServer((socket) => this.#accept(socket));
+    } else {
+      const material = readTlsMaterial(tlsConfig);
+      const secure = tls.createServer({
+        ...material,
+        ALPNProtocols: ['h2'],
+        // mTLS: only clients with a certificate signed by client_ca complete the handshake.
+        ...(material.ca === undefined ? {} : { requestCert: true, rejectUnauthorized: true }),
+      });
+      secure.on('secureConnection', (socket: TLSSocket) => {
+        // TLS without ALPN h2: close at once.
+        if (socket.alpnProtocol !== 'h2') socket.destroy();
+        else this.#accept(socket);
+      });
+      this.#tlsReloader = new TlsReloader(
+        tlsConfig,
+        material,
+        (next) => secure.setSecureContext(next),
+        this.#logger,
+      );
+      server = secure;
+    }
+    this.#server = server;
+    // Past it, node closes new connections as soon as they are accepted.
+    server.maxConnections = this.#limits.maxConnections;
+    server.on('connection', (socket: Socket) => {
+      this.#sockets.add(socket);
+      const cancelHandshake = this.#armHandshake(socket);
+      socket.once('close', () => {
+        this.#sockets.delete(socket);
+        cancelHandshake();
+      });
+    });
+    server.on('tlsClientError', (error) =>
+      logger.debug({ err: error }, 'client TLS handshake failed'),
+    );
+  }
+
+  static async start(
+    config: ListenerConfig,
+    onCall: CallHandler,
+    logger: Logger,
+  ): Promise<NativeListener> {
+    const listener = new NativeListener(config, onCall, logger.child({ listener: config.name }));
+    const address = parseHostPort(config.address);
+    if (address === undefined)
+      throw new Error(`listener ${config.name}: bad address ${config.address}`);
+    await new Promise<void>((resolve, reject) => {
+      const server = listener.#server;
+      const failed = (error: Error): void => {
+        listener.#tlsReloader?.close();
+        reject(error);
+      };
+      server.once('error', failed);
+      server.listen(address.port, address.host, () => {
+        server.off('error', failed);
+        server.on('error', (error) => listener.#logger.error({ err: error }, 'listener error'));
+        resolve();
+      });
+    });
+    return listener;
+  }
+
+  get address(): { host: string; port: number } {
+    const info = this.#server.address() as AddressInfo;
+    return { host: info.address, port: info.port };
+  }
+
+  get inFlight(): number {
+    return this.#streams.size;
+  }
+
+  get connections(): number {
+    return this.#connections.size;
+  }
+
+  close(graceMs: number): Promise<void> {
+    this.#closed ??= this.#close(graceMs);
+    return this.#closed;
+  }
+
+  async #close(graceMs: number): Promise<void> {
+    this.#closing = true;
+    this.#tlsReloader?.close();
+    const goaways = Promise.all([...this.#connections].map((c) => goAwayTwice(c)));
+    let destroyTimer: NodeJS.Timeout | undefined;
+    const destroyAll = (): void => {
+      clearTimeout(destroyTimer);
+      this.#onNoStreams = undefined;
+      for (const connection of this.#connections) connection.destroy();
+      for (const socket of this.#sockets) socket.destroy();
+    };
+    const timer = setTimeout(() => {
+      if (this.#streams.size === 0) {
+        destroyAll();
+        return;
+      }
+      this.#onNoStreams = destroyAll;
+      destroyTimer = setTimeout(destroyAll, CANCEL_GRACE_MS);
+      for (const [stream, cancel] of [...this.#streams]) {
+        if (cancel === undefined) stream.reset(CANCEL);
+        else cancel();
+      }
+    }, graceMs);
+    await goaways;
+    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
+    clearTimeout(timer);
+    clearTimeout(destroyTimer);
+    this.#onNoStreams = undefined;
+  }
+
+  /** Closes `socket` unless the client's SETTINGS arrive within handshake_timeout. */
+  #armHandshake(socket: Socket): () => void {
+    const ms = this.#limits.handshakeTimeoutMs;
+    if (ms === 0) return () => undefined;
+    // Keyed by address: for TLS the connection's socket is another object.
+    const key = `${socket.remoteAddress ?? ''}:${String(socket.remotePort)}`;
+    const timer = setTimeout(() => {
+      this.#handshakes.delete(key);
+      this.#logger.debug({ remote: key }, 'client connection closed: no HTTP/2 preface in time');
+      socket.destroy();
+    }, ms);
+    timer.unref();
+    this.#handshakes.set(key, timer);
+    return () => this.#handshakeDone(key, timer);
+  }
+
+  #handshakeDone(key: string, timer = this.#handshakes.get(key)): void {
+    clearTimeout(timer);
+    if (this.#handshakes.get(key) === timer) this.#handshakes.delete(key);
+  }
+
+  #accept(socket: Socket): void {
+    socket.setNoDelay(true);
+    let idleSince = performance.now();
+    let idleTimer: NodeJS.Timeout | undefined;
+    const origin: ConnectionOrigin = {
+      listener: this.name,
+      remoteAddress: socket.remoteAddress ?? '',
+      clientSubject: socket instanceof TLSSocket ? certificateSubject(socket) : undefined,
+      streamClosed: (stream) => {
+        this.#streams.delete(stream);
+        if (connection.activeStreams <= 1) idleSince = performance.now();
+        if (this.#streams.size === 0) queueMicrotask(() => this.#onNoStreams?.());
+      },
+    };
+    const remote = `${origin.remoteAddress}:${String(socket.remotePort)}`;
+    const connection: H2Connection = new H2Connection(socket, this.#options, {
+      onStream: (stream, fields, endStream) => {
+        this.#streams.set(stream, undefined);
+        const call = new NativeDownstreamCall(stream, fields, endStream, origin);
+        const cancel = this.#onCall(call);
+        if (this.#streams.has(stream)) this.#streams.set(stream, cancel);
+      },
+      onRemoteSettings: (_settings, first) => {
+        if (first) this.#handshakeDone(remote);
+      },
+      onAbuse: (kind) => {
+        this.#logger.warn({ remote, abuse: kind }, 'client connection cut: ENHANCE_YOUR_CALM');
+      },
+      onError: (error) => this.#logger.debug({ err: error, remote }, 'client connection error'),
+      onClose: () => {
+        clearTimeout(idleTimer);
+        this.#connections.delete(connection);
+      },
+    });
+    this.#connections.add(connection);
+    if (this.#closing) void goAwayTwice(connection);
+    const idleMs = this.#limits.idleTimeoutMs;
+    if (idleMs > 0) {
+      // Lazy: one timer per connection, re-armed for the rest of the idle time.
+      const check = (): void => {
+        const idleFor = performance.now() - idleSince;
+        if (connection.activeStreams === 0 && idleFor >= idleMs - 1) {
+          this.#logger.debug({ remote }, 'idle client connection closed');
+          void goAwayTwice(connection);
+          return;
+        }
+        idleTimer = setTimeout(check, connection.activeStreams === 0 ? idleMs - idleFor : idleMs);
+        idleTimer.unref();
+      };
+      idleTimer = setTimeout(check, idleMs);
+      idleTimer.unref();
+    }
+  }
+}
+
+function certificateSubject(socket: TLSSocket): string | undefined {
+  // undefined without a client certificate (a listener without client_ca asks for none).
+  return socket.getPeerX509Certificate()?.subject.split('\n').join(', ');
+}
+
+/**
+ * The two-phase GOAWAY of a graceful close (gRFC A9); the connection closes
+ * once its streams end. Resolves when the second GOAWAY has been sent.
+ */
+function goAwayTwice(connection: H2Connection): Promise<void> {
+  if (connection.closed) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    let second = false;
+    const closeNow = (): void => {
+      if (second) return;
+      second = true;
+      clearTimeout(timer);
+      // The real last-stream-id: the highest stream the client opened.
+      connection.goaway(NO_ERROR);
+      connection.close();
+      resolve();
+    };
+    const timer = setTimeout(closeNow, GOAWAY_PING_TIMEOUT_MS);
+    connection.goaway(NO_ERROR, MAX_STREAM_ID);
+    if (!connection.ping(() => closeNow())) closeNow();
+  });
+}

@@ -1,0 +1,116 @@
+/**
+ * Randomised round trips: one encoder and one decoder, as on a connection,
+ * through many blocks of random fields (names from a pool that hits static,
+ * never-indexed and unindexed names, plus random ones; random latin1
+ * values), with random table size changes between blocks. Every block
+ * decodes to its input and both tables always have the same size.
+ */
+import fc from 'fast-check';
+import t from 'tap';
+import { HpackDecoder } from '../../../src/h2/hpack/hpack-decoder.js';
+import { HpackEncoder } from '../../../src/h2/hpack/hpack-encoder.js';
+
+const NAME_POOL = [
+  ':method',
+  ':path',
+  ':status',
+  ':authority',
+  'content-type',
+  'grpc-timeout',
+  'grpc-status',
+  'grpc-message',
+  'authorization',
+  'cookie',
+  'set-cookie',
+  'user-agent',
+  'x-custom',
+  'x-other',
+];
+const VALUE_POOL = ['', 'GET', 'POST', '/', '200', 'application/grpc', '0', 'x'];
+
+const latin1 = (maxLength: number): fc.Arbitrary<string> =>
+  fc.string({
+    unit: fc.integer({ min: 0, max: 255 }).map((octet) => String.fromCharCode(octet)),
+    maxLength,
+  });
+
+const name = fc.oneof(
+  { weight: 4, arbitrary: fc.constantFrom(...NAME_POOL) },
+  { weight: 1, arbitrary: fc.stringMatching(/^[a-z][a-z0-9-]{0,20}$/) },
+);
+const value = fc.oneof(
+  { weight: 2, arbitrary: fc.constantFrom(...VALUE_POOL) },
+  { weight: 3, arbitrary: latin1(40) },
+  { weight: 1, arbitrary: latin1(300) },
+);
+const block = fc.array(fc.tuple(name, value), { maxLength: 12 }).map((pairs) => pairs.flat());
+
+type Step =
+  | { readonly kind: 'block'; readonly fields: string[] }
+  | { readonly kind: 'resize'; readonly size: number };
+
+const step: fc.Arbitrary<Step> = fc.oneof(
+  { weight: 6, arbitrary: block.map((fields) => ({ kind: 'block' as const, fields })) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .constantFrom(0, 64, 256, 1000, 4096, 8192)
+      .map((size) => ({ kind: 'resize' as const, size })),
+  },
+);
+
+void t.test('one encoder/decoder pair over many blocks and size changes', (t) => {
+  fc.assert(
+    fc.property(fc.array(step, { minLength: 1, maxLength: 40 }), (steps) => {
+      const encoder = new HpackEncoder();
+      const decoder = new HpackDecoder();
+      for (const current of steps) {
+        if (current.kind === 'resize') {
+          // Our setting (decoder) and the peer's view of it (encoder) change together.
+          decoder.setMaxTableSize(current.size);
+          encoder.setMaxTableSize(current.size);
+          continue;
+        }
+        const decoded = decoder.decode(encoder.encode(current.fields));
+        if (decoded.length !== current.fields.length) return false;
+        for (let i = 0; i < decoded.length; i++) {
+          if (decoded[i] !== current.fields[i]) return false;
+        }
+        if (encoder.tableSize !== decoder.tableSize) return false;
+      }
+      return true;
+    }),
+    { numRuns: 500 },
+  );
+  t.end();
+});
+
+void t.test('a list limit never desynchronises the tables', (t) => {
+  fc.assert(
+    fc.property(
+      fc.array(block, { minLength: 1, maxLength: 30 }),
+      fc.integer({ min: 0, max: 600 }),
+      (blocks, limit) => {
+        const encoder = new HpackEncoder();
+        const limited = new HpackDecoder(4096, limit);
+        const unlimited = new HpackDecoder();
+        for (const fields of blocks) {
+          const encoded = encoder.encode(fields);
+          const all = unlimited.decode(encoded);
+          const kept = limited.decode(encoded);
+          let size = 0;
+          for (let i = 0; i < all.length; i += 2) {
+            size += (all[i] ?? '').length + (all[i + 1] ?? '').length + 32;
+          }
+          if (limited.oversize !== size > limit) return false;
+          if (!limited.oversize && kept.length !== all.length) return false;
+          for (let i = 0; i < kept.length; i++) if (kept[i] !== all[i]) return false;
+          if (limited.tableSize !== unlimited.tableSize) return false;
+        }
+        return true;
+      },
+    ),
+    { numRuns: 300 },
+  );
+  t.end();
+});
