@@ -158,12 +158,16 @@ export class Primary {
   /** Starts the control plane and the workers; resolves once every worker serves. */
   static async start(loaded: LoadedConfig, options: PrimaryOptions): Promise<Primary> {
     const primary = new Primary(loaded, options);
+    // Health checks' timers and sockets are unref'd: keep the process alive until workers hold it.
+    const keepAlive = setInterval(() => undefined, 60_000);
     try {
       await primary.#start(loaded);
     } catch (error) {
       primary.kill();
       await primary.#closeControlPlane();
       throw error;
+    } finally {
+      clearInterval(keepAlive);
     }
     return primary;
   }
