@@ -1,7 +1,8 @@
-// `workers: 2` on the real CLI (the built dist/): a worker killed with
+// `workers: 2` on the real CLI (the built dist/), one process for both
+// parts (start-up is the slow bit on a busy machine): a worker killed with
 // SIGKILL loses no call on the other worker's connections and is replaced;
-// SIGTERM drains both workers (streams in flight on each finish OK) and the
-// process exits 0.
+// then SIGTERM drains both workers, the replacement too (streams in flight
+// on each finish OK), and the process exits 0.
 import t from 'tap';
 import * as grpc from '@grpc/grpc-js';
 import { collect, nextReply, type EchoClient } from '../helpers/echo-client.js';
@@ -12,6 +13,7 @@ import {
   connectClients,
   eventually,
   spawnWorkers,
+  START_BOUND_MS,
   workerOfEachClient,
   workerPids,
 } from '../helpers/workers.js';
@@ -40,18 +42,22 @@ async function exchange(stream: Bidi, message: string): Promise<boolean> {
   }
 }
 
-void t.test('SIGKILL of one worker: the other loses nothing, a replacement starts', async (t) => {
+void t.test('SIGKILL of one worker, then SIGTERM of the whole', async (t) => {
   const [b1] = await startBackends(t, ['b1']);
   if (b1 === undefined) throw new Error('backend');
-  const cli = await spawnWorkers(t, proxyConfig([b1.address]));
+  const cli = await spawnWorkers(t, {
+    ...proxyConfig([b1.address]),
+    drain_delay: '200ms',
+    drain_timeout: '10s',
+  });
   const clients = connectClients(t, cli.address);
+
+  // 1. SIGKILL one worker: nothing on the other's connections fails; a replacement starts.
   const owners = await workerOfEachClient(cli.admin, clients);
   t.same(new Set(owners), new Set([1, 2]), `connections on both workers: ${owners.join(',')}`);
-  const pids = workerPids(cli);
   const victim = owners[0] ?? 1;
-  const victimPid = pids.get(victim);
+  const victimPid = workerPids(cli).get(victim);
   if (victimPid === undefined) throw new Error(`no pid logged for worker ${String(victim)}`);
-
   const streams = await openStreams(clients);
   for (const stream of streams) stream.on('error', () => undefined);
   const survivors = streams.filter((_s, i) => owners[i] !== victim);
@@ -72,12 +78,15 @@ void t.test('SIGKILL of one worker: the other loses nothing, a replacement start
       }
     }),
   );
-
   process.kill(victimPid, 'SIGKILL');
-  await eventually('a replacement worker is ready', () => {
-    const pid = workerPids(cli).get(victim);
-    return pid !== undefined && pid !== victimPid;
-  });
+  await eventually(
+    'a replacement worker is ready',
+    () => {
+      const pid = workerPids(cli).get(victim);
+      return pid !== undefined && pid !== victimPid;
+    },
+    START_BOUND_MS,
+  );
   stop = true;
   await traffic;
   t.ok(unaryCalls > 0, `${String(unaryCalls)} unary calls on the survivor's connections`);
@@ -95,42 +104,28 @@ void t.test('SIGKILL of one worker: the other loses nothing, a replacement start
     'ready again',
     async () => (await adminRequest(cli.admin, '/readyz')).status === 200,
   );
-  // The victim's clients reconnect, to either worker.
-  const after = await Promise.all(clients.map((client) => client.unary({ message: 'again' })));
-  t.equal(after.length, clients.length, 'every client is served again');
   t.match(
     (await adminRequest(cli.admin, '/metrics')).body,
     /^switchyard_worker_restarts_total 1$/m,
   );
-});
 
-void t.test('SIGTERM drains both workers: streams in flight finish, exit 0', async (t) => {
-  const [b1] = await startBackends(t, ['b1']);
-  if (b1 === undefined) throw new Error('backend');
-  const cli = await spawnWorkers(t, {
-    ...proxyConfig([b1.address]),
-    drain_delay: '200ms',
-    drain_timeout: '10s',
-  });
-  const clients = connectClients(t, cli.address);
-  const owners = await workerOfEachClient(cli.admin, clients);
-  t.same(new Set(owners), new Set([1, 2]), `connections on both workers: ${owners.join(',')}`);
-  const streams = await openStreams(clients);
-
+  // 2. SIGTERM: both workers (the replacement too) drain; streams on each finish OK; exit 0.
+  const nowOwners = await workerOfEachClient(cli.admin, clients);
+  t.same(new Set(nowOwners), new Set([1, 2]), `reconnected to both: ${nowOwners.join(',')}`);
+  const draining = await openStreams(clients);
   cli.child.kill('SIGTERM');
   await eventually(
     '/readyz 503',
     async () => (await adminRequest(cli.admin, '/readyz')).status === 503,
   );
-  // Every stream, on either worker, carries on through the drain and ends OK.
-  for (const [i, stream] of streams.entries()) {
+  for (const [i, stream] of draining.entries()) {
     t.ok(
       await exchange(stream, `draining ${String(i)}`),
-      `stream ${String(i)} (worker ${String(owners[i])}) lives on`,
+      `stream ${String(i)} (worker ${String(nowOwners[i])}) lives on`,
     );
   }
   await Promise.all(
-    streams.map(async (stream, i) => {
+    draining.map(async (stream, i) => {
       stream.end();
       t.equal((await collect(stream)).status.code, grpc.status.OK, `stream ${String(i)} ends OK`);
     }),
