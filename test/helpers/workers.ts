@@ -13,7 +13,7 @@ import { adminRequest, tempDir, writeConfig } from './reload.js';
 
 export const WORKERS = 2;
 /** Client connections per test: enough that round robin gives every worker several. */
-export const CONNECTIONS = 8;
+export const CONNECTIONS = 12;
 /**
  * Start-up of a primary and two workers (or of a replacement worker). Each
  * worker loads the whole proxy (about 1 s of CPU); on a 2-core machine

@@ -1,10 +1,13 @@
 // `workers: 2` on the real CLI (the built dist/): calls arrive at both
 // workers (per-worker counts in the primary's aggregated /metrics), a health
 // change the primary's checks see reaches every worker within one check
-// interval, and a reload (SIGHUP) reaches both workers.
+// interval, an outlier ejection in one worker reaches the other, and a reload
+// (SIGHUP) reaches both workers.
+import * as grpc from '@grpc/grpc-js';
 import t from 'tap';
 import type { ClustersView } from '../../src/admin/clusters-view.js';
 import { startEchoBackend, type EchoBackend } from '../helpers/echo-backend.js';
+import { serviceError } from '../helpers/echo-client.js';
 import { HealthControl } from '../helpers/health-backend.js';
 import type { TestContext } from '../helpers/context.js';
 import { CLUSTER_NAME, proxyConfig } from '../helpers/proxy.js';
@@ -40,7 +43,11 @@ interface MergedEndpoint {
     readonly last_checked_at: string | null;
     readonly consecutive_failures: number;
   } | null;
-  readonly workers: readonly { readonly worker: number; readonly flags: readonly string[] }[];
+  readonly workers: readonly {
+    readonly worker: number;
+    readonly flags: readonly string[];
+    readonly outlier: { readonly ejected_until: string | null; readonly half_open: boolean } | null;
+  }[];
 }
 
 async function endpointView(admin: string, address: string): Promise<MergedEndpoint> {
@@ -66,6 +73,7 @@ void t.test('two workers: calls spread, health reaches both, reload reaches both
     proxyConfig(endpoints, {
       cluster: {
         panic_threshold: 0,
+        outlier_detection: { consecutive_failures: 1, base_ejection_time: '2s' },
         health_check: {
           interval: `${String(INTERVAL_MS)}ms`,
           timeout: '2s',
@@ -98,7 +106,37 @@ void t.test('two workers: calls spread, health reaches both, reload reaches both
   t.equal(Number(started?.[1]), replies.length, 'grpc_server_started_total is summed over workers');
   t.match(metrics, /^switchyard_workers 2$/m);
 
-  // 2. A health change seen by the primary reaches every worker within one interval.
+  // 2. One failed call ejects its endpoint in the worker that carried it; the primary relays
+  // the ejection, so the other worker (which saw no failure) skips the endpoint too.
+  const [first] = clients;
+  if (first === undefined) throw new Error('no client');
+  const failure = await serviceError(first.unary({ message: 'fail once', failCode: 14 }));
+  t.equal(failure.code, grpc.status.UNAVAILABLE, 'the one failing call');
+  const addresses = [b1.echo.address, b2.echo.address];
+  const ejectedEverywhere = async (): Promise<boolean> => {
+    const views = await Promise.all(addresses.map((a) => endpointView(cli.admin, a)));
+    return views.some(
+      (v) =>
+        v.workers.length === WORKERS && v.workers.every((w) => w.outlier?.ejected_until != null),
+    );
+  };
+  await eventually('every worker has the endpoint ejected', ejectedEverywhere);
+  t.equal(
+    cli.messages.filter((m) => m === 'outlier ejected by another worker').length,
+    WORKERS - 1,
+    'the other worker got it from the primary',
+  );
+  // Then each worker lets one probe call through (half-open); calls one at a time until
+  // every worker's probe succeeded and the endpoint is back in rotation everywhere.
+  await eventually('back in rotation in every worker', async () => {
+    for (const client of clients) await client.unary({ message: 'probe' });
+    const views = await Promise.all(addresses.map((a) => endpointView(cli.admin, a)));
+    return views.every((v) =>
+      v.workers.every((w) => w.outlier?.ejected_until == null && w.outlier?.half_open !== true),
+    );
+  });
+
+  // 3. A health change seen by the primary reaches every worker within one interval.
   b2.health.status = 'NOT_SERVING';
   let checkedAt = 0;
   // The check that flags b2 is the one whose failure count reaches the threshold (polled
@@ -139,7 +177,7 @@ void t.test('two workers: calls spread, health reaches both, reload reaches both
     'both workers carried some of them',
   );
 
-  // 3. A reload (SIGHUP) reaches both workers: the cluster is now b3 alone.
+  // 4. A reload (SIGHUP) reaches both workers: the cluster is now b3 alone.
   await writeConfig(cli.configPath, {
     ...config([b3.echo.address]),
     workers: WORKERS,
