@@ -339,6 +339,11 @@ export class Primary {
   /** Sends a new worker the running config, health and DNS answers (after any reload under way). */
   async #init(slot: Slot): Promise<void> {
     while (this.#reloading !== undefined) await this.#reloading;
+    if (this.#draining) {
+      // Started just before the drain: it has no calls, so it need not serve first.
+      slot.process.process.kill('SIGTERM');
+      return;
+    }
     this.#send(slot, {
       type: 'init',
       worker: slot.id,
@@ -571,7 +576,11 @@ export class Primary {
       if (this.#slots.size === 0) resolve();
       else this.#exitWaiters.push(resolve);
     });
-    for (const slot of this.#slots.values()) this.#send(slot, { type: 'drain' });
+    for (const slot of this.#slots.values()) {
+      // A worker still starting has no calls and does not listen for `drain` yet.
+      if (slot.ready) this.#send(slot, { type: 'drain' });
+      else slot.process.process.kill('SIGTERM');
+    }
     let timer: NodeJS.Timeout | undefined;
     const late = new Promise<'late'>((resolve) => {
       timer = setTimeout(() => resolve('late'), delayMs + timeoutMs + 5_000);
