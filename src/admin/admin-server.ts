@@ -14,7 +14,7 @@ import { parseHostPort } from '../config/host-port.js';
 
 export interface AdminState {
   readonly ready: boolean;
-  /** The body of `GET /clusters` (JSON); 404 when absent. */
+  /** The body of `GET /clusters` (JSON, or a promise of it); 404 when absent. */
   clusters?(): unknown;
   /** The body of `GET /metrics` and its content type; 404 when absent. */
   metrics?(): Promise<MetricsExposition>;
@@ -63,7 +63,10 @@ export class AdminServer {
       else if (path === '/healthz') reply(200, 'ok');
       else if (path === '/readyz')
         reply(state.ready ? 200 : 503, state.ready ? 'ready' : 'not ready');
-      else if (path === '/clusters' && state.clusters !== undefined) json(state.clusters());
+      else if (path === '/clusters' && state.clusters !== undefined)
+        Promise.resolve(state.clusters()).then(json, (error: unknown) =>
+          reply(500, `clusters: ${String(error)}`),
+        );
       else if (path === '/metrics' && state.metrics !== undefined)
         state.metrics().then(
           (metrics) =>

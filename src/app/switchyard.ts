@@ -15,7 +15,11 @@ import type { NodeIssue } from '../config/yaml-locator.js';
 import type { DnsResolver } from '../discovery/dns-resolver.js';
 import { awaitFirstLookups } from '../discovery/first-lookups.js';
 import { ProxyError } from '../errors/proxy-error.js';
-import { createOutlierDetector, type OutlierDetector } from '../health/outlier-detector.js';
+import {
+  createOutlierDetector,
+  type OutlierDetector,
+  type OutlierEjectionHook,
+} from '../health/outlier-detector.js';
 import { HealthService } from '../grpc/health-service.js';
 import type { ProxyListener } from '../listener/proxy-listener.js';
 import { AccessLog } from '../log/access-log.js';
@@ -59,6 +63,14 @@ export interface SwitchyardOptions {
   readonly watchConfig?: boolean;
   /** Quiet period after the last file event before a reload. Default 100. */
   readonly reloadDebounceMs?: number;
+  /**
+   * Called with every snapshot before it goes into service (at start, and
+   * on each reload before the swap). Worker processes (docs/workers.md)
+   * apply the primary's endpoint health here.
+   */
+  readonly onSnapshot?: (snapshot: Snapshot) => void;
+  /** Told of every outlier ejection (worker processes report them to the primary). */
+  readonly onOutlierEjected?: OutlierEjectionHook;
 }
 
 export const DEFAULT_DISCOVERY_TIMEOUT_MS = 5_000;
@@ -92,6 +104,8 @@ export class Switchyard {
   readonly #sink: OutcomeSink;
   #reloader: ConfigReloader | undefined;
   #watcher: DirectoryWatch | undefined;
+  readonly #onSnapshot: ((snapshot: Snapshot) => void) | undefined;
+  readonly #onOutlierEjected: OutlierEjectionHook | undefined;
 
   private constructor(config: Config, options: SwitchyardOptions) {
     const logger = options.logger ?? silentLogger();
@@ -104,7 +118,10 @@ export class Switchyard {
     };
     this.#discoveryTimeoutMs = options.discoveryTimeoutMs ?? DEFAULT_DISCOVERY_TIMEOUT_MS;
     this.#config = config;
+    this.#onSnapshot = options.onSnapshot;
+    this.#onOutlierEjected = options.onOutlierEjected;
     this.#snapshot = compileSnapshot(config, this.#upstreamLogger, this.#clusterOptions);
+    this.#onSnapshot?.(this.#snapshot);
     this.#inline = { path: '', hash: sha256(JSON.stringify(config)), config, loadedAt: new Date() };
     this.#reloadMetrics.loaded(this.#inline.loadedAt);
     registerEndpointGauges(this.#metricsRegistry, () => this.#snapshot.clusters.values());
@@ -206,6 +223,7 @@ export class Switchyard {
   #createOutliers(config: Config, snapshot: Snapshot): OutlierDetector | undefined {
     return createOutlierDetector(config, snapshot.clusters, {
       logger: this.#logger.child({ module: 'outlier' }),
+      ...(this.#onOutlierEjected === undefined ? {} : { onEject: this.#onOutlierEjected }),
     });
   }
 
@@ -218,6 +236,20 @@ export class Switchyard {
     if (this.#reloader === undefined)
       return { result: 'refused', errors: ['no config file to reload'] };
     return this.#reloader.reload(trigger);
+  }
+
+  /**
+   * Applies a config already validated elsewhere, as a reload would (worker
+   * processes get theirs from the primary, docs/workers.md). Rejects, leaving
+   * the running config in place, when it cannot be applied.
+   */
+  async applyConfig(next: Config): Promise<void> {
+    await this.#apply(next);
+  }
+
+  /** This proxy's metrics registry (worker processes hand it to the primary's /metrics). */
+  get metricsRegistry(): Registry {
+    return this.#metricsRegistry;
   }
 
   async #adminReload(): Promise<AdminReply> {
@@ -292,6 +324,7 @@ export class Switchyard {
     // The swap: calls accepted from here on run on the new snapshot.
     const retired = clusters.commit();
     const snapshot = snapshotOf(next, clusters.clusters);
+    this.#onSnapshot?.(snapshot);
     const outliers = this.#createOutliers(next, snapshot);
     this.#outliers?.handOver(outliers);
     this.#outliers = outliers;

@@ -4,13 +4,23 @@ import type { LevelWithSilent } from 'pino';
 import { isLogLevel, LOG_LEVELS } from '../log/logger.js';
 
 export type Command =
-  | { kind: 'run'; configPath: string; logLevel: LevelWithSilent; logPretty: boolean }
+  | {
+      kind: 'run';
+      configPath: string;
+      logLevel: LevelWithSilent;
+      logPretty: boolean;
+      /** `--workers`: overrides the config's `workers` when given. */
+      workers?: Workers;
+    }
   | { kind: 'validate'; configPath: string }
   | { kind: 'version' }
   | { kind: 'help' };
 
+/** A worker count: `auto` (available parallelism) or an integer >= 1. */
+export type Workers = 'auto' | number;
+
 export const USAGE = `Usage:
-  switchyard [--config FILE] [--log-level LEVEL] [--log-pretty]
+  switchyard [--config FILE] [--log-level LEVEL] [--log-pretty] [--workers auto|N]
       Run the proxy (default config: ./config.yaml).
   switchyard validate FILE
       Check a config file; exit 0 if valid, 1 with every error.
@@ -20,6 +30,7 @@ Options:
   -c, --config FILE      config file (YAML)
       --log-level LEVEL  ${LOG_LEVELS.join(', ')} (default info)
       --log-pretty       human-readable logs instead of JSON lines
+      --workers auto|N   worker processes (overrides the config's workers; default 1)
   -v, --version          print the version
   -h, --help             print this help
 `;
@@ -38,6 +49,7 @@ export function parseCommand(argv: readonly string[]): Command {
         config: { type: 'string', short: 'c' },
         'log-level': { type: 'string' },
         'log-pretty': { type: 'boolean' },
+        workers: { type: 'string' },
         version: { type: 'boolean', short: 'v' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -63,10 +75,20 @@ export function parseCommand(argv: readonly string[]): Command {
   if (!isLogLevel(level)) {
     throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}; got "${level}"`);
   }
+  const workers = values.workers === undefined ? undefined : parseWorkers(values.workers);
   return {
     kind: 'run',
     configPath: values.config ?? 'config.yaml',
     logLevel: level,
     logPretty: values['log-pretty'] === true,
+    ...(workers === undefined ? {} : { workers }),
   };
+}
+
+function parseWorkers(text: string): Workers {
+  if (text === 'auto') return 'auto';
+  const count = /^[1-9][0-9]{0,3}$/.test(text) ? Number(text) : Number.NaN;
+  if (Number.isNaN(count))
+    throw new UsageError(`--workers must be auto or an integer >= 1; got "${text}"`);
+  return count;
 }

@@ -9,7 +9,8 @@ import { loadConfigSource, type LoadedConfig } from '../app/config-source.js';
 import { Switchyard } from '../app/switchyard.js';
 import { ConfigError } from '../config/config-error.js';
 import { loadConfigFile } from '../config/load-config.js';
-import { createLogger } from '../log/logger.js';
+import { createLogger, type Logger } from '../log/logger.js';
+import { workerCount } from '../workers/worker-count.js';
 import { parseCommand, USAGE, UsageError, type Command } from './args.js';
 import { packageVersion } from './version.js';
 
@@ -59,6 +60,8 @@ async function run(command: Extract<Command, { kind: 'run' }>): Promise<number> 
     logger.fatal({ errors: error.issues.length }, 'config rejected; not starting');
     return 1;
   }
+  const workers = workerCount(command.workers ?? loaded.config.workers);
+  if (workers > 1) return runWorkers(loaded, workers, command, logger);
   let proxy: Switchyard;
   try {
     const accessLogger = command.logPretty
@@ -97,6 +100,58 @@ async function run(command: Extract<Command, { kind: 'run' }>): Promise<number> 
     process.on('SIGHUP', () => {
       // The reloader logs the outcome (and every error with its position).
       void proxy.reload('SIGHUP');
+    });
+  });
+}
+
+/** `workers: N` with N > 1: a primary process and N workers (docs/workers.md). */
+async function runWorkers(
+  loaded: LoadedConfig,
+  workers: number,
+  command: Extract<Command, { kind: 'run' }>,
+  logger: Logger,
+): Promise<number> {
+  // Loaded only here: with one worker nothing of node:cluster is used.
+  const { Primary } = await import('../workers/primary.js');
+  const primaryLogger = logger.child({ role: 'primary' });
+  let primary: Awaited<ReturnType<typeof Primary.start>>;
+  try {
+    primary = await Primary.start(loaded, {
+      workers,
+      logger: primaryLogger,
+      logLevel: command.logLevel,
+      logPretty: command.logPretty,
+    });
+  } catch (error) {
+    primaryLogger.fatal({ err: error }, 'failed to start');
+    return 1;
+  }
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals): void => {
+      if (stopping) {
+        primaryLogger.warn({ signal }, 'second signal: exiting now');
+        primary.kill();
+        resolve(1);
+        return;
+      }
+      stopping = true;
+      primaryLogger.info({ signal }, 'shutting down: draining every worker');
+      primary.drain().then(
+        () => {
+          primaryLogger.info('stopped');
+          resolve(0);
+        },
+        (error: unknown) => {
+          primaryLogger.error({ err: error }, 'error while shutting down');
+          resolve(1);
+        },
+      );
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+    process.on('SIGHUP', () => {
+      void primary.reload('SIGHUP');
     });
   });
 }

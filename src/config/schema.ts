@@ -55,6 +55,7 @@ export const DEFAULTS = {
   outlierMaxEjectionPercent: 50,
   drainDelay: '0s',
   engine: 'nodejs',
+  workers: 1,
   drainTimeout: '25s',
 } as const;
 
@@ -843,6 +844,13 @@ export const ConfigSchema = Type.Object(
         description:
           'The HTTP/2 implementation carrying calls on both sides: `nodejs` (node:http2) or `switchyard` (the proxy’s own frame-level engine, docs/h2-engine.md). Absent: the SWITCHYARD_ENGINE environment variable, else nodejs. Read at start; a reload that changes it is refused.',
         default: DEFAULTS.engine,
+      }),
+    ),
+    workers: Type.Optional(
+      Type.Union([Type.Literal('auto'), Type.Integer({ minimum: 1 })], {
+        description:
+          'Processes that carry calls: 1 runs everything in one process; N (or `auto`, one per available CPU) runs a primary (config, health checks, discovery, admin) and N worker processes sharing the listener ports (docs/workers.md). The `--workers` flag overrides it. Read at start; a reload that changes it takes effect at the next restart.',
+        default: DEFAULTS.workers,
       }),
     ),
   },

@@ -33,7 +33,12 @@ export interface OutlierCluster {
 export interface OutlierDetectorOptions {
   readonly clock?: Clock;
   readonly logger?: Logger;
+  /** Told of every ejection this detector makes (worker processes report them to the primary). */
+  readonly onEject?: OutlierEjectionHook;
 }
+
+/** An endpoint of cluster `cluster` was ejected for `durationMs` from now. */
+export type OutlierEjectionHook = (cluster: string, endpoint: string, durationMs: number) => void;
 
 interface Tracked {
   readonly cluster: OutlierCluster;
@@ -45,6 +50,7 @@ export class OutlierDetector implements OutcomeSink {
   readonly #states = new Set<OutlierState>();
   readonly #clock: Clock;
   readonly #logger: Logger | undefined;
+  readonly #onEject: OutlierEjectionHook | undefined;
   /** Run by handOver/close: unsubscribes from cluster events. */
   readonly #cleanups: (() => void)[] = [];
   #closed = false;
@@ -55,6 +61,7 @@ export class OutlierDetector implements OutcomeSink {
   ) {
     this.#clock = options.clock ?? systemClock;
     this.#logger = options.logger;
+    this.#onEject = options.onEject;
     for (const { cluster, settings } of clusters) {
       this.#clusters.set(cluster.name, { cluster, settings });
       this.track(cluster.name);
@@ -145,6 +152,9 @@ export class OutlierDetector implements OutcomeSink {
       },
       'outlier ejected',
     );
+    const until = state.view.ejected_until;
+    if (this.#onEject !== undefined && until !== null)
+      this.#onEject(clusterName, endpoint.address, Date.parse(until) - this.#clock.now());
   }
 
   /** Stops every ejection timer; outcomes recorded after this are ignored. */

@@ -22,14 +22,30 @@ export interface RunningCli {
   readonly admin: string;
   /** Every log line's `msg` so far, in order. */
   readonly messages: readonly string[];
-  /** Resolves with the first log line whose `msg` is `msg`. */
-  logged(msg: string): Promise<void>;
+  /** Every JSON log line so far, in order. */
+  readonly records: readonly Readonly<Record<string, unknown>>[];
+  /** Resolves with the first log line whose `msg` is `msg` (rejects after `boundMs`, default BOUND_MS). */
+  logged(msg: string, boundMs?: number): Promise<void>;
   readonly exited: Promise<number | null>;
 }
 
+export interface SpawnOptions {
+  /** More command-line arguments. */
+  readonly args?: readonly string[];
+  /** The log line that says it is ready; default "switchyard ready". */
+  readonly ready?: string;
+  /** Longest to wait for it; default BOUND_MS. */
+  readonly readyBoundMs?: number;
+}
+
 /** Starts `switchyard --config path --log-level info`; resolves once it logged "switchyard ready". */
-export async function spawnSwitchyard(t: TestContext, path: string): Promise<RunningCli> {
-  const child = spawn(process.execPath, [MAIN, '--config', path, '--log-level', 'info'], {
+export async function spawnSwitchyard(
+  t: TestContext,
+  path: string,
+  options: SpawnOptions = {},
+): Promise<RunningCli> {
+  const args = [MAIN, '--config', path, '--log-level', 'info', ...(options.args ?? [])];
+  const child = spawn(process.execPath, args, {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -40,16 +56,21 @@ export async function spawnSwitchyard(t: TestContext, path: string): Promise<Run
   const waiting = new Map<string, () => void>();
   const seen = new Set<string>();
   const messages: string[] = [];
+  const records: Readonly<Record<string, unknown>>[] = [];
   let listener: number | undefined;
   let admin: number | undefined;
+  const echo = process.env['SWITCHYARD_TEST_LOG'] === '1';
   createInterface({ input: child.stdout }).on('line', (text) => {
+    if (echo) process.stderr.write(`${text}\n`);
     let line: LogLine;
     try {
       line = JSON.parse(text) as LogLine;
     } catch {
+      messages.push(`(not JSON) ${text}`);
       return;
     }
     if (typeof line.msg !== 'string') return;
+    records.push(line as Readonly<Record<string, unknown>>);
     const port = line.address?.port;
     if (line.msg === 'listening' && typeof port === 'number') listener = port;
     if (line.msg === 'admin listening' && typeof port === 'number') admin = port;
@@ -57,20 +78,24 @@ export async function spawnSwitchyard(t: TestContext, path: string): Promise<Run
     messages.push(line.msg);
     waiting.get(line.msg)?.();
   });
-  const logged = (msg: string): Promise<void> =>
+  const logged = (msg: string, boundMs = BOUND_MS): Promise<void> =>
     seen.has(msg)
       ? Promise.resolve()
       : new Promise((resolve, reject) => {
-          const timer = setTimeout(() => reject(new Error(`no "${msg}" log line`)), BOUND_MS);
+          const timer = setTimeout(() => reject(new Error(`no "${msg}" log line`)), boundMs);
           waiting.set(msg, () => {
             clearTimeout(timer);
             resolve();
           });
         });
   await Promise.race([
-    logged('switchyard ready'),
-    exited.then((code) => {
-      throw new Error(`switchyard exited with ${String(code)} before it was ready`);
+    logged(options.ready ?? 'switchyard ready', options.readyBoundMs),
+    exited.then(async (code) => {
+      // Let the last lines through readline before reporting them.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      throw new Error(
+        `switchyard exited with ${String(code)} before it was ready; it logged: ${messages.join(' | ')}`,
+      );
     }),
   ]);
   if (listener === undefined || admin === undefined) throw new Error('ports not logged');
@@ -79,6 +104,7 @@ export async function spawnSwitchyard(t: TestContext, path: string): Promise<Run
     address: `127.0.0.1:${listener}`,
     admin: `http://127.0.0.1:${admin}`,
     messages,
+    records,
     logged,
     exited,
   };

@@ -32,6 +32,8 @@ void t.test('commands', (t) => {
     [['--log-level', 'debug'], { ...RUN_DEFAULTS, logLevel: 'debug' }],
     [['--log-level', 'silent'], { ...RUN_DEFAULTS, logLevel: 'silent' }],
     [['--log-pretty'], { ...RUN_DEFAULTS, logPretty: true }],
+    [['--workers', 'auto'], { ...RUN_DEFAULTS, workers: 'auto' }],
+    [['--workers', '4'], { ...RUN_DEFAULTS, workers: 4 }],
     [
       ['run', '-c', 'x.yaml', '--log-level', 'trace', '--log-pretty'],
       { kind: 'run', configPath: 'x.yaml', logLevel: 'trace', logPretty: true },
@@ -73,6 +75,10 @@ void t.test('usage errors', (t) => {
     [['--bogus'], /bogus/],
     [['--config'], /config/],
     [['--log-pretty=yes'], /log-pretty/],
+    [['--workers', '0'], /--workers must be auto or an integer >= 1; got "0"/],
+    [['--workers', '1.5'], /--workers must be auto or an integer >= 1/],
+    [['--workers', 'many'], /--workers must be auto or an integer >= 1/],
+    [['--workers'], /workers/],
   ];
   for (const [argv, message] of cases) {
     const error = thrownBy(() => parseCommand(argv));
