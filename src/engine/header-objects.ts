@@ -37,23 +37,30 @@ const FORBIDDEN_IN_VALUE = /[\0\r\n]/;
 /**
  * Object → fields, pseudo-headers first (RFC 9113 §8.3). Arrays give one
  * field per element. Throws `bad_request` for a value no peer may receive
- * (NUL, CR, LF), as node:http2 refuses such a header.
+ * (NUL, CR, LF), as node:http2 refuses such a header. One pass into one
+ * array: the objects the proxy builds list pseudo-headers first already, so
+ * they are only reordered when one follows a regular field.
  */
 export function fieldsFromHeaders(headers: OutgoingHttpHeaders | IncomingHttpHeaders): string[] {
-  const pseudo: string[] = [];
-  const regular: string[] = [];
+  const fields: string[] = [];
+  let sawRegular = false;
+  let misordered = false;
   for (const key in headers) {
     const value = headers[key];
     if (value === undefined) continue;
     const name = key.toLowerCase();
-    const into = name.charCodeAt(0) === 58 /* : */ ? pseudo : regular;
-    if (Array.isArray(value)) {
-      for (const item of value) pushField(into, name, item);
+    if (name.charCodeAt(0) === 58 /* : */) {
+      if (sawRegular) misordered = true;
     } else {
-      pushField(into, name, String(value));
+      sawRegular = true;
+    }
+    if (Array.isArray(value)) {
+      for (const item of value) pushField(fields, name, item);
+    } else {
+      pushField(fields, name, String(value));
     }
   }
-  return pseudo.length === 0 ? regular : pseudo.concat(regular);
+  return misordered ? pseudoFirst(fields) : fields;
 }
 
 function pushField(into: string[], name: string, value: string): void {
@@ -61,4 +68,16 @@ function pushField(into: string[], name: string, value: string): void {
     throw new ProxyError('bad_request', `header ${name} has a value no HTTP/2 peer may receive`);
   }
   into.push(name, value);
+}
+
+/** The same fields, pseudo-headers first, each group in its order. */
+function pseudoFirst(fields: readonly string[]): string[] {
+  const pseudo: string[] = [];
+  const regular: string[] = [];
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const name = fields[i] as string;
+    const into = name.charCodeAt(0) === 58 /* : */ ? pseudo : regular;
+    into.push(name, fields[i + 1] as string);
+  }
+  return pseudo.concat(regular);
 }

@@ -14,6 +14,7 @@ import type { CallOutcome, OutcomeSink } from '../outcome/call-outcome.js';
 import type { Route } from '../router/route-table.js';
 import { DirectionTotals } from './direction-totals.js';
 import { GrpcMethodLabeler } from './grpc-method-labels.js';
+import { SummedCounter } from './summed-counter.js';
 
 /** Handling-time buckets in seconds: 1 ms to 30 s. */
 export const HANDLING_SECONDS_BUCKETS: readonly number[] = [
@@ -27,32 +28,31 @@ type MethodLabel = 'grpc_service' | 'grpc_method';
 
 export class CallMetrics implements OutcomeSink {
   readonly #labeler = new GrpcMethodLabeler();
-  readonly #started: Counter<MethodLabel>;
-  readonly #handled: Counter<MethodLabel | 'grpc_code'>;
+  /** The counters every call adds to: summed in maps, read at scrape (summed-counter.ts). */
+  readonly #started: SummedCounter<MethodLabel>;
+  readonly #handled: SummedCounter<MethodLabel | 'grpc_code'>;
   readonly #handling: Histogram<MethodLabel>;
   /** Messages and body bytes, summed per call and read at scrape (direction-totals.ts). */
   readonly #messages: DirectionTotals<MethodLabel>;
   readonly #bytes: DirectionTotals<'listener'>;
-  readonly #upstreamCalls: Counter<'cluster' | 'endpoint' | 'source'>;
-  readonly #attempts: Counter<'cluster'>;
-  readonly #retries: Counter<'cluster'>;
+  readonly #upstreamCalls: SummedCounter<'cluster' | 'endpoint' | 'source'>;
+  readonly #attempts: SummedCounter<'cluster'>;
+  readonly #retries: SummedCounter<'cluster'>;
   readonly #attemptsGivenUp: Counter<'cluster' | 'endpoint' | 'then'>;
   readonly #timeouts: Counter<'cluster' | 'kind'>;
   readonly #localReplies: Counter<'error'>;
 
   constructor(registry: Registry) {
     const registers = [registry];
-    this.#started = new Counter({
+    this.#started = new SummedCounter(registry, {
       name: 'grpc_server_started_total',
       help: 'gRPC calls accepted by the proxy.',
       labelNames: ['grpc_service', 'grpc_method'],
-      registers,
     });
-    this.#handled = new Counter({
+    this.#handled = new SummedCounter(registry, {
       name: 'grpc_server_handled_total',
       help: 'gRPC calls finished, by the status the client saw.',
       labelNames: ['grpc_service', 'grpc_method', 'grpc_code'],
-      registers,
     });
     this.#handling = new Histogram({
       name: 'grpc_server_handling_seconds',
@@ -81,23 +81,20 @@ export class CallMetrics implements OutcomeSink {
         help: 'Response body bytes sent to clients, by listener (counted when a call ends).',
       },
     });
-    this.#upstreamCalls = new Counter({
+    this.#upstreamCalls = new SummedCounter(registry, {
       name: 'switchyard_upstream_calls_total',
       help: 'Calls routed to a cluster, by the endpoint of their last attempt and who answered.',
       labelNames: ['cluster', 'endpoint', 'source'],
-      registers,
     });
-    this.#attempts = new Counter({
+    this.#attempts = new SummedCounter(registry, {
       name: 'switchyard_upstream_attempts_total',
       help: 'Upstream attempts (every retry and transparent retry adds one), by cluster.',
       labelNames: ['cluster'],
-      registers,
     });
-    this.#retries = new Counter({
+    this.#retries = new SummedCounter(registry, {
       name: 'switchyard_upstream_retries_total',
       help: 'Retries made under a route retry policy (transparent retries not counted), by cluster.',
       labelNames: ['cluster'],
-      registers,
     });
     this.#attemptsGivenUp = new Counter({
       name: 'switchyard_upstream_attempts_retried_total',
@@ -122,29 +119,35 @@ export class CallMetrics implements OutcomeSink {
   /** A call was accepted and goes to ProxyCall; `route` is what the snapshot's table matches. */
   callStarted(head: RequestHead, route: Route | undefined): void {
     if (!head.isGrpc) return;
-    this.#started.inc(this.#labeler.labels(head.path, route?.grpcOnly ?? false));
+    const labels = this.#labeler.labels(head.path, route?.grpcOnly ?? false);
+    this.#started.add(methodKey(labels), labels);
   }
 
   record(outcome: CallOutcome): void {
     if (outcome.grpc) {
       const labels = this.#labeler.labels(outcome.path, outcome.grpcRoute);
-      this.#handled.inc({ ...labels, grpc_code: grpcCodeLabel(outcome.grpcStatus) });
-      this.#handling.observe(labels, outcome.durationMs / 1000);
       // Keyed by value: labels of a refused method name are a new object each time.
-      const key = `${labels.grpc_service}/${labels.grpc_method}`;
+      const key = methodKey(labels);
+      const code = grpcCodeLabel(outcome.grpcStatus);
+      const handledKey = `${key}\n${code}`;
+      if (!this.#handled.increment(handledKey)) {
+        this.#handled.add(handledKey, { ...labels, grpc_code: code });
+      }
+      this.#handling.observe(labels, outcome.durationMs / 1000);
       this.#messages.add(key, labels, outcome.messagesIn, outcome.messagesOut);
     }
     const listener = outcome.listener;
     this.#bytes.add(listener, { listener }, outcome.bytesIn, outcome.bytesOut);
     if (outcome.cluster !== undefined) {
-      this.#upstreamCalls.inc({
-        cluster: outcome.cluster,
-        endpoint: outcome.endpoint ?? NO_ENDPOINT_LABEL,
-        source: outcome.source,
-      });
       const cluster = outcome.cluster;
-      if (outcome.attempts > 0) this.#attempts.inc({ cluster }, outcome.attempts);
-      if (outcome.retries > 0) this.#retries.inc({ cluster }, outcome.retries);
+      const endpoint = outcome.endpoint ?? NO_ENDPOINT_LABEL;
+      const source = outcome.source;
+      const callsKey = `${cluster}\n${endpoint}\n${source}`;
+      if (!this.#upstreamCalls.increment(callsKey)) {
+        this.#upstreamCalls.add(callsKey, { cluster, endpoint, source });
+      }
+      if (outcome.attempts > 0) this.#attempts.add(cluster, { cluster }, outcome.attempts);
+      if (outcome.retries > 0) this.#retries.add(cluster, { cluster }, outcome.retries);
       let perTry = outcome.error === 'upstream_timeout' ? 1 : 0;
       for (const attempt of outcome.earlierAttempts) {
         this.#attemptsGivenUp.inc({ cluster, endpoint: attempt.endpoint, then: attempt.then });
@@ -155,6 +158,14 @@ export class CallMetrics implements OutcomeSink {
     }
     if (outcome.source === 'local') this.#localReplies.inc({ error: outcome.error ?? 'internal' });
   }
+}
+
+/** A method's labels by value; neither part contains a newline (names are path segments). */
+function methodKey(labels: {
+  readonly grpc_service: string;
+  readonly grpc_method: string;
+}): string {
+  return `${labels.grpc_service}\n${labels.grpc_method}`;
 }
 
 /** The status name (`OK`, `UNAVAILABLE`); a code outside the table counts as UNKNOWN. */

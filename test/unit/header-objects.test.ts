@@ -1,0 +1,53 @@
+// The switchyard engine's bridge between flat header fields and node's header objects.
+import t from 'tap';
+import { fieldsFromHeaders, headersFromFields } from '../../src/engine/header-objects.js';
+
+void t.test('fields from an object: pseudo-headers first, arrays one field each', (t) => {
+  t.same(fieldsFromHeaders({ ':status': 200, 'content-type': 'application/grpc' }), [
+    ':status',
+    '200',
+    'content-type',
+    'application/grpc',
+  ]);
+  t.same(
+    fieldsFromHeaders({
+      'x-a': '1',
+      ':method': 'POST',
+      'X-B': ['2', '3'],
+      ':path': '/p',
+      e: undefined,
+    }),
+    [':method', 'POST', ':path', '/p', 'x-a', '1', 'x-b', '2', 'x-b', '3'],
+    'a pseudo-header after a regular one moves to the front; names lowercased',
+  );
+  t.same(fieldsFromHeaders({}), []);
+  t.throws(() => fieldsFromHeaders({ 'x-bad': 'a\r\nb' }), { code: 'bad_request' });
+  t.end();
+});
+
+void t.test('object from fields joins repeats as node:http2 does', (t) => {
+  const headers = headersFromFields([
+    ':status',
+    '200',
+    'x-a',
+    '1',
+    'x-a',
+    '2',
+    'cookie',
+    'a=1',
+    'cookie',
+    'b=2',
+    'set-cookie',
+    's',
+  ]);
+  t.same(
+    { ...headers },
+    {
+      ':status': '200',
+      'x-a': '1, 2',
+      cookie: 'a=1; b=2',
+      'set-cookie': ['s'],
+    },
+  );
+  t.end();
+});
