@@ -11,6 +11,8 @@
  *   node scripts/cpuprofile-summary.mjs CPU.*.cpuprofile [topN]
  */
 import { readFileSync } from 'node:fs';
+import console from 'node:console';
+import process from 'node:process';
 
 const [file, topArg] = process.argv.slice(2);
 if (file === undefined) {
