@@ -38,35 +38,39 @@ const AGGREGATOR_OVERRIDES: ReadonlyMap<string, Aggregator> = new Map([
   ['switchyard_endpoint_health_flag', 'max'],
 ]);
 
-function metricValue(value: unknown): boolean {
-  return (
-    isRecord(value) &&
-    typeof value['value'] === 'number' &&
-    (value['labels'] === undefined || isRecord(value['labels']))
-  );
+/** One sample, or undefined; a NaN value (a gauge not set yet) crosses JSON as null. */
+function metricValue(value: unknown): unknown {
+  if (!isRecord(value)) return undefined;
+  if (value['labels'] !== undefined && !isRecord(value['labels'])) return undefined;
+  if (typeof value['value'] === 'number') return value;
+  return value['value'] === null ? { ...value, value: Number.NaN } : undefined;
 }
 
-/** A worker's `getMetricsAsJSON()` report, or undefined when it is not one. */
+/**
+ * A worker's `getMetricsAsJSON()` report (undefined when it is not a list);
+ * a metric that is malformed is left out, the others kept.
+ */
 export function parseWorkerMetrics(body: unknown): MetricJson[] | undefined {
   if (!Array.isArray(body)) return undefined;
   const metrics: MetricJson[] = [];
   for (const item of body as unknown[]) {
-    if (!isRecord(item)) return undefined;
-    const { name, help, type, aggregator, values } = item;
-    if (typeof name !== 'string' || typeof help !== 'string' || typeof type !== 'string')
-      return undefined;
-    if (!METRIC_TYPES.has(type) || typeof aggregator !== 'string' || !AGGREGATORS.has(aggregator))
-      return undefined;
-    if (!Array.isArray(values) || !(values as unknown[]).every(metricValue)) return undefined;
-    metrics.push({
-      name,
-      help,
-      type,
-      aggregator: aggregator as Aggregator,
-      values: values as unknown[],
-    });
+    const metric = parseMetric(item);
+    if (metric !== undefined) metrics.push(metric);
   }
   return metrics;
+}
+
+function parseMetric(item: unknown): MetricJson | undefined {
+  if (!isRecord(item)) return undefined;
+  const { name, help, type, aggregator, values } = item;
+  if (typeof name !== 'string' || typeof help !== 'string' || typeof type !== 'string')
+    return undefined;
+  if (!METRIC_TYPES.has(type) || typeof aggregator !== 'string' || !AGGREGATORS.has(aggregator))
+    return undefined;
+  if (!Array.isArray(values)) return undefined;
+  const samples = (values as unknown[]).map(metricValue);
+  if (samples.some((sample) => sample === undefined)) return undefined;
+  return { name, help, type, aggregator: aggregator as Aggregator, values: samples };
 }
 
 /** The Prometheus exposition of the primary's metrics and every worker's, aggregated. */

@@ -66,6 +66,8 @@ interface Slot {
   readonly id: number;
   readonly process: ClusterWorker;
   readonly startedAt: number;
+  /** Sent its `init`: from then on it gets every broadcast and reload. */
+  initialised: boolean;
   ready: boolean;
 }
 
@@ -240,7 +242,13 @@ export class Primary {
 
   #fork(id: number): void {
     const worker = cluster.fork({ SWITCHYARD_WORKER_ID: String(id) });
-    const slot: Slot = { id, process: worker, startedAt: Date.now(), ready: false };
+    const slot: Slot = {
+      id,
+      process: worker,
+      startedAt: Date.now(),
+      initialised: false,
+      ready: false,
+    };
     this.#slots.set(id, slot);
     this.#logger.info({ worker: id, workerPid: worker.process.pid }, 'worker started');
   }
@@ -259,10 +267,10 @@ export class Primary {
     }
   }
 
-  /** Sends to every worker that has been initialised (a starting one gets it all in `init`). */
+  /** Sends to every worker that got its `init` (one not yet initialised gets it all in `init`). */
   #broadcast(message: ToWorker, except?: Slot): void {
     for (const slot of this.#slots.values())
-      if (slot.ready && slot !== except) this.#send(slot, message);
+      if (slot.initialised && slot !== except) this.#send(slot, message);
   }
 
   /** Asks one worker; resolves with its reply, or `exited` when it exits (or times out) first. */
@@ -344,6 +352,7 @@ export class Primary {
       slot.process.process.kill('SIGTERM');
       return;
     }
+    slot.initialised = true;
     this.#send(slot, {
       type: 'init',
       worker: slot.id,
@@ -441,7 +450,8 @@ export class Primary {
       for (const c of plan.added) c.startHealthChecks();
       await Promise.all(plan.added.map((c) => c.whenHealthChecked()));
       health = healthEntries(plan.clusters.values());
-      const slots = [...this.#slots.values()].filter((s) => s.ready);
+      // Workers still starting too: they apply it once they serve.
+      const slots = [...this.#slots.values()].filter((s) => s.initialised);
       const outcomes = await this.#applyOnWorkers(slots, next, health);
       const refused = outcomes.filter((o) => o.failure !== null);
       if (refused.length > 0) {

@@ -100,14 +100,18 @@ class Worker {
   #snapshot: Snapshot | undefined;
   readonly #followed = new WeakSet<Cluster>();
   #proxy: Switchyard | undefined;
-  /** Config messages are applied one at a time, in order. */
-  #queue: Promise<void> = Promise.resolve();
+  /** Config messages are applied one at a time, in order, once the proxy serves. */
+  #queue: Promise<void>;
+  #serving: () => void = () => undefined;
   #draining = false;
 
   constructor(init: Init, logger: Logger) {
     this.#id = init.worker;
     this.#logger = logger;
     this.#checked = checkedClusters(init.config);
+    this.#queue = new Promise((resolve) => {
+      this.#serving = resolve;
+    });
     this.#health.replace(init.health);
     for (const entry of init.dns) this.#resolver.set(entry);
   }
@@ -129,6 +133,7 @@ class Worker {
       },
     });
     this.#registerWorkerMetrics(this.#proxy);
+    this.#serving();
     send({ type: 'ready' });
   }
 
