@@ -78,6 +78,10 @@ export function describeTlsFailure(error: Error): string | undefined {
   const code = (error as { code?: unknown }).code;
   if (typeof code !== 'string') return undefined;
   if (VERIFY_CODES.has(code)) return `certificate verify failed: ${error.message} (${code})`;
+  // TLS 1.3: the backend asked for a client certificate we did not send.
+  if (code === 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED') {
+    return `TLS handshake failed: the backend requires client certificates, set the cluster’s tls.cert and tls.key (${error.message.trim()})`;
+  }
   if (code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_')) {
     return `TLS handshake failed: ${error.message}`;
   }
