@@ -104,7 +104,11 @@ void t.test('describeTlsFailure names verification and handshake failures only',
     describeTlsFailure(
       coded('alert certificate required', 'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED'),
     ),
-    /^TLS handshake failed: alert certificate required/,
+    /^TLS handshake failed: the backend requires client certificates, set the cluster’s tls\.cert and tls\.key \(alert certificate required\)$/,
+  );
+  t.match(
+    describeTlsFailure(coded('wrong version number', 'ERR_SSL_WRONG_VERSION_NUMBER')),
+    /^TLS handshake failed: wrong version number/,
   );
   t.equal(describeTlsFailure(coded('connect ECONNREFUSED', 'ECONNREFUSED')), undefined);
   t.equal(describeTlsFailure(new Error('no code')), undefined);
