@@ -6,7 +6,6 @@
  */
 import http2 from 'node:http2';
 import { ProxyError } from '../errors/proxy-error.js';
-import { errorCodeName } from '../h2/constants.js';
 
 const C = http2.constants;
 
@@ -26,7 +25,23 @@ export function errorFromResetCode(code: number, endpoint: string): ProxyError {
   }
 }
 
-/** RFC 9113 §7's name of an error code (one table, the engine's). */
+const RESET_NAMES: readonly string[] = [
+  'NO_ERROR',
+  'PROTOCOL_ERROR',
+  'INTERNAL_ERROR',
+  'FLOW_CONTROL_ERROR',
+  'SETTINGS_TIMEOUT',
+  'STREAM_CLOSED',
+  'FRAME_SIZE_ERROR',
+  'REFUSED_STREAM',
+  'CANCEL',
+  'COMPRESSION_ERROR',
+  'CONNECT_ERROR',
+  'ENHANCE_YOUR_CALM',
+  'INADEQUATE_SECURITY',
+  'HTTP_1_1_REQUIRED',
+];
+
 export function resetCodeName(code: number): string {
-  return errorCodeName(code);
+  return RESET_NAMES[code] ?? `code ${code}`;
 }
