@@ -22,6 +22,7 @@ export class NativeUpstreamCall implements UpstreamCall, StreamHandler {
   #responded = false;
   #responseEnded = false;
   #cancelled = false;
+  #endQueued = false;
 
   /** Opens the stream on `session`; throws a ProxyError when it cannot be opened. */
   constructor(
@@ -56,8 +57,20 @@ export class NativeUpstreamCall implements UpstreamCall, StreamHandler {
     return this.#stream.write(chunk);
   }
 
+  /**
+   * Half-closes once the current read has been handled, not at once. A client
+   * that cancels sends END_STREAM and RST_STREAM back to back (node:http2's
+   * `close()` does); both usually arrive in one read, and a half-close sent
+   * ahead of the reset lets a backend finish the call as completed before it
+   * sees the cancel. A cancel in the same read supersedes the half-close.
+   */
   end(): void {
-    if (!this.#stream.closed && !this.#stream.localEnded) this.#stream.end();
+    if (this.#endQueued) return;
+    this.#endQueued = true;
+    queueMicrotask(() => {
+      if (this.#cancelled || this.#stream.closed || this.#stream.localEnded) return;
+      this.#stream.end();
+    });
   }
 
   cancel(): void {

@@ -15,9 +15,9 @@ Binds 127.0.0.1:0 and behaves like test/helpers/echo-backend.ts:
 Stdout carries one JSON object a line: first {"event": "listening", "port": N,
 ...}, then {"event": "call", ...} as each call starts (its request metadata,
 -bin values in hex, and the seconds left to its deadline, or null), and
-{"event": "cancelled", "method": M, "tag": T} when a call ended before its handler
-finished it (client cancel, deadline, or the proxy resetting the stream), or
-{"event": "completed", ...} when it ended after the handler finished. The tag
+{"event": "cancelled", "method": M, "tag": T} when a call ended without its status
+reaching the client (client cancel, deadline, or the proxy resetting the stream),
+or {"event": "completed", ...} when it ended with its status sent. The tag
 is the call's `x-call-tag` request metadata (or null).
 The server stops when stdin closes.
 """
@@ -75,7 +75,23 @@ class Call:
 
     def _on_over(self):
         self.over.set()
-        emit(event='completed' if self.finished else 'cancelled', method=self.method, tag=self.tag)
+        emit(event='cancelled' if self.cancelled() else 'completed', method=self.method,
+             tag=self.tag)
+
+    def cancelled(self):
+        """C-core's own verdict: the call ended without its status reaching the client.
+
+        The handler returning is no evidence either way: when a reset completes the
+        pending message read before grpcio records the cancel, grpcio ends the
+        request iterator as if the client had half-closed. grpcio keeps C-core's
+        RECV_CLOSE_ON_SERVER cancelled flag as `state.client` (private; Debian's
+        python3-grpcio 1.51); without it, fall back to whether the handler finished.
+        """
+        state = getattr(self.context, '_state', None)
+        client = getattr(state, 'client', None)
+        if isinstance(client, str):
+            return client == 'cancelled'
+        return not self.finished
 
     def finish(self, request=None):
         """Ends the handler's part: trailing metadata, and the failure `request` asks for (raises)."""
