@@ -4,11 +4,11 @@
  * and exit 1; usage errors exit 2.
  */
 import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import t from 'tap';
+import { REPO_ROOT, repoPath } from '../helpers/repo-root.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const MAIN = `${ROOT}dist/src/cli/main.js`;
+const ROOT = REPO_ROOT;
+const MAIN = repoPath('dist', 'src', 'cli', 'main.js');
 const THREE_MISTAKES = 'test/fixtures/config/three-mistakes.yaml';
 const EXPECTED = [
   `${THREE_MISTAKES}:19:14 routes[1].cluster: unknown cluster "default-backends"; clusters are: greeter-backends`,

@@ -1,14 +1,13 @@
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import t from 'tap';
 import { parse } from 'yaml';
 import { ConfigError, formatIssue, type ConfigIssue } from '../../src/config/config-error.js';
 import { loadConfigFile, parseConfigText } from '../../src/config/load-config.js';
 import { issues, SMALL_CONFIG } from '../helpers/config-lines.js';
+import { repoPath } from '../helpers/repo-root.js';
 
-const fixture = (name: string): string =>
-  fileURLToPath(new URL(`../fixtures/config/${name}`, import.meta.url));
+const fixture = (name: string): string => repoPath('test', 'fixtures', 'config', name);
 
 /** The issues loadConfigFile rejects with; fails the test if it loads. */
 async function loadIssues(file: string): Promise<readonly ConfigIssue[]> {

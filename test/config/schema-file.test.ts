@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { renderSchema } from '../../src/config/render-schema.js';
+import { repoPath } from '../helpers/repo-root.js';
 
-const schemaFile = new URL('../../schema/switchyard.schema.json', import.meta.url);
+const schemaFile = repoPath('schema', 'switchyard.schema.json');
 
 void t.test('schema/switchyard.schema.json matches src/config/schema.ts', (t) => {
   const onDisk = readFileSync(schemaFile, 'utf8');

@@ -7,11 +7,11 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createServer, type AddressInfo, type Server } from 'node:net';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import t from 'tap';
+import { REPO_ROOT } from '../helpers/repo-root.js';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const root = REPO_ROOT;
 const demoJs = join(root, 'dist', 'demo', 'run-demo.js');
 const mainJs = join(root, 'dist', 'src', 'cli', 'main.js');
 

@@ -12,8 +12,7 @@
  *    two demo backends on loopback, calls on one connection reach both.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import t from 'tap';
 import { parse, parseDocument } from 'yaml';
@@ -23,8 +22,9 @@ import { parseHostPort } from '../../src/config/host-port.js';
 import { loadConfigFile, parseConfigText } from '../../src/config/load-config.js';
 import type { Config } from '../../src/config/schema.js';
 import { silentLogger } from '../../src/log/logger.js';
+import { REPO_ROOT } from '../helpers/repo-root.js';
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const repoRoot = REPO_ROOT;
 const deployDir = join(repoRoot, 'deploy');
 const composeFile = join(deployDir, 'docker-compose.yaml');
 const configFile = join(deployDir, 'compose', 'switchyard.yaml');

@@ -17,8 +17,7 @@
  * 3. The same checks reject broken copies of the manifests.
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join, posix, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, join, posix, relative } from 'node:path';
 import t from 'tap';
 import { parseAllDocuments } from 'yaml';
 import { Deployment, type IDeployment } from 'kubernetes-models/apps/v1/Deployment';
@@ -32,8 +31,9 @@ import { requireDuration } from '../../src/config/duration.js';
 import { parseHostPort } from '../../src/config/host-port.js';
 import { parseConfigText } from '../../src/config/load-config.js';
 import { DEFAULTS, type Config } from '../../src/config/schema.js';
+import { REPO_ROOT } from '../helpers/repo-root.js';
 
-const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const repoRoot = REPO_ROOT;
 const K8S_DIR = join(repoRoot, 'deploy', 'kubernetes');
 /** The longest drain (drain_delay + drain_timeout) a mounted config may ask for, in seconds. */
 const SHUTDOWN_GRACE_SECONDS = 25;

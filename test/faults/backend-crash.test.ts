@@ -6,7 +6,6 @@
  * proxy's state returns to baseline.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import t from 'tap';
 import type { TestContext } from '../helpers/context.js';
@@ -14,8 +13,9 @@ import { serviceError } from '../helpers/echo-client.js';
 import { connectClient, startBackends } from '../helpers/harness.js';
 import { within } from '../helpers/upstream-backend.js';
 import { faultProxy } from './fault-proxy.js';
+import { repoPath } from '../helpers/repo-root.js';
 
-const FIXTURE = fileURLToPath(new URL('fixtures/streaming-backend.mjs', import.meta.url));
+const FIXTURE = repoPath('test', 'faults', 'fixtures', 'streaming-backend.mjs');
 
 interface BackendProcess {
   readonly child: ChildProcess;

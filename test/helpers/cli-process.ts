@@ -4,11 +4,11 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import type { TestContext } from './context.js';
+import { REPO_ROOT, repoPath } from './repo-root.js';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const MAIN = `${ROOT}dist/src/cli/main.js`;
+const ROOT = REPO_ROOT;
+const MAIN = repoPath('dist', 'src', 'cli', 'main.js');
 export const BOUND_MS = 10_000;
 
 interface LogLine {

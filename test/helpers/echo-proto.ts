@@ -3,13 +3,11 @@
  * grpc-js method definitions whose (de)serializers check what protobufjs hands
  * back, so neither the backend nor the client touches an untyped value.
  */
-import { fileURLToPath } from 'node:url';
 import type * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { repoPath } from './repo-root.js';
 
-export const ECHO_PROTO_PATH = fileURLToPath(
-  new URL('../fixtures/grpc/echo.proto', import.meta.url),
-);
+export const ECHO_PROTO_PATH = repoPath('test', 'fixtures', 'grpc', 'echo.proto');
 
 export const ECHO_SERVICE_NAME = 'switchyard.test.Echo';
 

@@ -7,11 +7,11 @@
  * The test sets the status every Check answers, and can hold replies
  * (`hold()`): Checks wait until `release()`.
  */
-import { fileURLToPath } from 'node:url';
 import type * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { repoPath } from './repo-root.js';
 
-const HEALTH_PROTO_PATH = fileURLToPath(new URL('../fixtures/grpc/health.proto', import.meta.url));
+const HEALTH_PROTO_PATH = repoPath('test', 'fixtures', 'grpc', 'health.proto');
 
 const packageDefinition = protoLoader.loadSync(HEALTH_PROTO_PATH, {
   enums: String,

@@ -4,13 +4,11 @@
  * proxy's hand-written codec is checked against an independent encoder.
  * Statuses come back as their enum names (`SERVING`, ...).
  */
-import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
+import { repoPath } from './repo-root.js';
 
-export const HEALTH_PROTO_PATH = fileURLToPath(
-  new URL('../fixtures/grpc/health.proto', import.meta.url),
-);
+export const HEALTH_PROTO_PATH = repoPath('test', 'fixtures', 'grpc', 'health.proto');
 
 export interface HealthRequest {
   service: string;

@@ -11,15 +11,14 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { EventEmitter, once } from 'node:events';
 import readline from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import type { TestContext } from '../helpers/context.js';
 import { testEngine } from '../helpers/proxy.js';
+import { repoPath } from '../helpers/repo-root.js';
 
 export const PYTHON = '/usr/bin/python3';
 const PYTHON_FLAGS = ['-E', '-s', '-u', '-B']; // -B: no __pycache__ in the tree
-const SCRIPTS = fileURLToPath(new URL('./python/', import.meta.url));
-const SERVER_SCRIPT = `${SCRIPTS}echo_server.py`;
-const CLIENT_SCRIPT = `${SCRIPTS}echo_client.py`;
+const SERVER_SCRIPT = repoPath('test', 'interop', 'python', 'echo_server.py');
+const CLIENT_SCRIPT = repoPath('test', 'interop', 'python', 'echo_client.py');
 
 /** Longest a Python child may take to start, or to run a client's cases. */
 const CHILD_TIMEOUT_MS = 15_000;
