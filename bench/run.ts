@@ -10,17 +10,22 @@
  *   switchyard-min  Switchyard, engine switchyard, minimal config
  *   haproxy         HAProxy 2.6, h2c gRPC proxy, one thread, features like Switchyard's
  *   haproxy-min     HAProxy, minimal (not in the default list)
- * Proxies run on CPU 0 (one at a time under load; the others idle); the two
- * backends and h2load share CPU 1. Reports calls/s, p50/p99 latency and
- * calls per proxy CPU-second (utime + stime from /proc/PID/stat), calls/s
- * as a ratio to direct and calls per CPU-second as a ratio to nodejs.
+ * Single-process proxies run on CPU 0 (one at a time under load; the others
+ * idle); the two backends and h2load share CPU 1. With `--workers 1,2` each
+ * Switchyard target also runs as a primary + N workers ("switchyard ×2w")
+ * on N CPUs, CPU 1 last (worker-counts.ts), so on a 2-CPU machine its
+ * workers share CPU 1 with the load. Reports calls/s, p50/p99 latency and
+ * calls per proxy CPU-second (utime + stime of the proxy's process tree from
+ * /proc, process-tree-cpu.ts), calls/s as a ratio to direct and calls per
+ * CPU-second as a ratio to nodejs, per connection count (`--connections 50,2`).
  * A target that cannot run (HAProxy not installed, the switchyard engine
  * not merged yet or falling back to node:http2) is reported as
  * "unavailable: <reason>" and the rest go on. A benchmark, never a test.
  *
- * Flags (docs/benchmark.md): --targets a,b,c --rounds N --duration S
- * --connections N --streams N (h2load -m) --requests N (fixed count instead
- * of --duration) --stream-messages N (0: no streaming case).
+ * Flags (options.ts, docs/benchmark.md): --targets a,b,c --rounds N
+ * --duration S --connections N[,N...] --streams N (h2load -m) --requests N
+ * (fixed count instead of --duration) --stream-messages N (0: no streaming
+ * case) --workers N[,N...].
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
