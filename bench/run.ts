@@ -17,7 +17,7 @@
  * workers share CPU 1 with the load. Reports calls/s, p50/p99 latency and
  * calls per proxy CPU-second (utime + stime of the proxy's process tree from
  * /proc, process-tree-cpu.ts), calls/s as a ratio to direct and calls per
- * CPU-second as a ratio to nodejs, per connection count (`--connections 50,2`).
+ * CPU-second as a ratio to nodejs, per connection count (`--connections 50,1`).
  * A target that cannot run (HAProxy not installed, the switchyard engine
  * not merged yet or falling back to node:http2) is reported as
  * "unavailable: <reason>" and the rest go on. A benchmark, never a test.
