@@ -59,6 +59,9 @@ export async function measure(
   const cpu = (): number => (pid === undefined ? 0 : treeCpuSeconds(pid));
   const scrapeAfterMs = opts.requests === undefined ? (opts.duration * 1000) / 2 : 500;
   const { metricsUrl, workerMetricsUrl } = target;
+  // Read before the CPU reading and after the last one, so it costs no measured CPU.
+  const callsBefore =
+    workerMetricsUrl === undefined ? undefined : await readWorkerCalls(workerMetricsUrl);
   let scraped: Promise<string> | undefined;
   const timer =
     metricsUrl === undefined
@@ -66,9 +69,6 @@ export async function measure(
       : setTimeout(() => {
           scraped = scrape(metricsUrl);
         }, scrapeAfterMs);
-  // Read before the CPU reading and after the last one, so it costs no measured CPU.
-  const callsBefore =
-    workerMetricsUrl === undefined ? undefined : await readWorkerCalls(workerMetricsUrl);
   let cpu0 = cpu();
   const unary = await h2load({
     ...load,
