@@ -12,7 +12,8 @@ const run = promisify(execFile);
 export const GRPC_TIMEOUT = '5S';
 
 export interface H2loadLoad {
-  readonly cpu: number;
+  /** `taskset -c`: a CPU or a CPU list. */
+  readonly cpu: number | string;
   readonly port: number;
   readonly clients: number;
   readonly streamsPerClient: number;

@@ -1,6 +1,5 @@
-/** Child processes for the benchmark: spawn pinned to a CPU, wait for "ready", read CPU time. */
+/** Child processes for the benchmark: spawn pinned to a CPU, wait for "ready" (CPU time: process-tree-cpu.ts). */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import type { Readable } from 'node:stream';
 
@@ -12,8 +11,11 @@ export interface Started {
   readonly port: number;
 }
 
-/** Spawns `command` pinned to `cpu` with taskset and waits for a "ready PORT" line. */
-export async function startReady(cpu: number, command: readonly string[]): Promise<Started> {
+/** Spawns `command` pinned to `cpu` (a taskset -c list) with taskset and waits for a "ready PORT" line. */
+export async function startReady(
+  cpu: number | string,
+  command: readonly string[],
+): Promise<Started> {
   const child = spawn('taskset', ['-c', String(cpu), ...command], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -35,7 +37,7 @@ export async function startReady(cpu: number, command: readonly string[]): Promi
 
 /** Spawns a process pinned to `cpu` whose stdout is discarded; stderr is piped (see TailLines). */
 export function startQuiet(
-  cpu: number,
+  cpu: number | string,
   command: readonly string[],
   env: NodeJS.ProcessEnv = process.env,
 ): ChildProcess {
@@ -107,15 +109,6 @@ export async function stop(child: ChildProcess): Promise<void> {
   const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
   await exited;
   clearTimeout(timer);
-}
-
-/** utime + stime of a process, in seconds (from /proc/PID/stat). */
-export function cpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the command name, which is in parentheses and may hold spaces.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[11]) + Number(fields[12]);
-  return ticks / 100; // USER_HZ is 100 on Linux
 }
 
 /** A port that was free a moment ago. */

@@ -10,107 +10,39 @@
  *   switchyard-min  Switchyard, engine switchyard, minimal config
  *   haproxy         HAProxy 2.6, h2c gRPC proxy, one thread, features like Switchyard's
  *   haproxy-min     HAProxy, minimal (not in the default list)
- * Proxies run on CPU 0 (one at a time under load; the others idle); the two
- * backends and h2load share CPU 1. Reports calls/s, p50/p99 latency and
- * calls per proxy CPU-second (utime + stime from /proc/PID/stat), calls/s
- * as a ratio to direct and calls per CPU-second as a ratio to nodejs.
+ * Single-process proxies run on CPU 0 (one at a time under load; the others
+ * idle); the two backends and h2load share CPU 1. With `--workers 1,2` each
+ * Switchyard target also runs as a primary + N workers ("switchyard ×2w")
+ * on N CPUs, CPU 1 last (worker-counts.ts), so on a 2-CPU machine its
+ * workers share CPU 1 with the load. Reports calls/s, p50/p99 latency and
+ * calls per proxy CPU-second (utime + stime of the proxy's process tree from
+ * /proc, process-tree-cpu.ts), calls/s as a ratio to direct and calls per
+ * CPU-second as a ratio to nodejs, per connection count (`--connections 50,1`).
  * A target that cannot run (HAProxy not installed, the switchyard engine
  * not merged yet or falling back to node:http2) is reported as
  * "unavailable: <reason>" and the rest go on. A benchmark, never a test.
  *
- * Flags (docs/benchmark.md): --targets a,b,c --rounds N --duration S
- * --connections N --streams N (h2load -m) --requests N (fixed count instead
- * of --duration) --stream-messages N (0: no streaming case).
+ * Flags (options.ts, docs/benchmark.md): --targets a,b,c --rounds N
+ * --duration S --connections N[,N...] --streams N (h2load -m) --requests N
+ * (fixed count instead of --duration) --stream-messages N (0: no streaming
+ * case) --workers N[,N...].
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
-import { GRPC_TIMEOUT, h2load } from './h2load.js';
-import { cpuSeconds, startReady, stop, Unavailable, type Started } from './processes.js';
-import { UNARY_REPLY_LENGTH } from './reply-size.js';
+import { GRPC_TIMEOUT } from './h2load.js';
+import { measure } from './measure.js';
+import { options } from './options.js';
+import { treePids } from './process-tree-cpu.js';
+import { startReady, stop, Unavailable, type Started } from './processes.js';
 import { report, type Outcome, type RoundResult } from './report.js';
-import { streamLoad } from './stream-load.js';
 import { probeEngine, type Engine } from './switchyard-target.js';
-import {
-  DEFAULT_TARGETS,
-  startTarget,
-  TARGETS,
-  type RunningTarget,
-  type StartContext,
-} from './targets.js';
+import { startTarget, TARGETS, type RunningTarget, type StartContext } from './targets.js';
+import { instances, proxyCpuList, type Instance } from './worker-counts.js';
 
 const PROXY_CPU = 0;
 const LOAD_CPU = 1;
-const STREAMS = 8;
-const STREAM_MESSAGE_SIZE = 1024;
-
-export interface Options {
-  readonly targets: readonly string[];
-  readonly rounds: number;
-  /** Seconds per unary run (h2load -D), unless requests is set. */
-  readonly duration: number;
-  readonly requests: number | undefined;
-  readonly connections: number;
-  readonly streams: number;
-  readonly streamMessages: number;
-}
-
-const USAGE = `npm run bench -- [--targets ${DEFAULT_TARGETS.join(',')}] [--rounds 3]
-  [--duration 5 | --requests N] [--connections 50] [--streams 10] [--stream-messages 20000]
-targets: ${TARGETS.map((t) => t.name).join(', ')}
-`;
-
-function positive(name: string, text: string | undefined, fallback: number, min = 1): number {
-  if (text === undefined) return fallback;
-  const value = Number(text);
-  if (!Number.isFinite(value) || value < min) {
-    process.stderr.write(`bench: --${name} must be a number >= ${min}, not ${text}\n${USAGE}`);
-    process.exit(2);
-  }
-  return value;
-}
-
-function options(): Options {
-  const { values } = parseArgs({
-    options: {
-      targets: { type: 'string' },
-      rounds: { type: 'string' },
-      duration: { type: 'string' },
-      requests: { type: 'string' },
-      connections: { type: 'string' },
-      streams: { type: 'string' },
-      'stream-messages': { type: 'string' },
-      help: { type: 'boolean' },
-    },
-  });
-  if (values.help === true) {
-    process.stdout.write(USAGE);
-    process.exit(0);
-  }
-  const targets = (values.targets ?? DEFAULT_TARGETS.join(','))
-    .split(',')
-    .map((t) => t.trim())
-    .filter(Boolean);
-  const unknown = targets.filter((t) => !TARGETS.some((spec) => spec.name === t));
-  if (unknown.length > 0 || targets.length === 0) {
-    process.stderr.write(`bench: unknown targets ${unknown.join(', ')}\n${USAGE}`);
-    process.exit(2);
-  }
-  return {
-    targets: [...new Set(targets)],
-    rounds: Math.floor(positive('rounds', values.rounds, 3)),
-    duration: positive('duration', values.duration, 5),
-    requests:
-      values.requests === undefined
-        ? undefined
-        : Math.floor(positive('requests', values.requests, 0)),
-    connections: Math.floor(positive('connections', values.connections, 50)),
-    streams: Math.floor(positive('streams', values.streams, 10)),
-    streamMessages: Math.floor(positive('stream-messages', values['stream-messages'], 20000, 0)),
-  };
-}
 
 function requireTool(tool: string, hint: string): void {
   try {
@@ -123,86 +55,6 @@ function requireTool(tool: string, hint: string): void {
 
 function log(line: string): void {
   process.stderr.write(`bench: ${line}\n`);
-}
-
-async function scrape(url: string): Promise<string> {
-  try {
-    const response = await fetch(url);
-    const body = await response.text();
-    return response.status === 200 ? `ok ${body.length} B` : `HTTP ${response.status}`;
-  } catch (error) {
-    return `failed: ${error instanceof Error ? error.message : String(error)}`;
-  }
-}
-
-async function measure(name: string, target: RunningTarget, opts: Options): Promise<RoundResult> {
-  const load = {
-    cpu: LOAD_CPU,
-    port: target.port,
-    clients: opts.connections,
-    streamsPerClient: opts.streams,
-  };
-  // Warm-up (JIT, sessions), not measured.
-  await h2load({
-    ...load,
-    amount:
-      opts.requests === undefined
-        ? { seconds: Math.min(1, opts.duration) }
-        : { requests: Math.min(5000, opts.requests) },
-  });
-  const cpu = (): number => (target.pid === undefined ? 0 : cpuSeconds(target.pid));
-  const scrapeAfterMs = opts.requests === undefined ? (opts.duration * 1000) / 2 : 500;
-  const { metricsUrl } = target;
-  let scraped: Promise<string> | undefined;
-  const timer =
-    metricsUrl === undefined
-      ? undefined
-      : setTimeout(() => {
-          scraped = scrape(metricsUrl);
-        }, scrapeAfterMs);
-  let cpu0 = cpu();
-  const unary = await h2load({
-    ...load,
-    amount: opts.requests === undefined ? { seconds: opts.duration } : { requests: opts.requests },
-  });
-  const unaryCpu = cpu() - cpu0;
-  clearTimeout(timer);
-  const messages = unary.dataBytes / UNARY_REPLY_LENGTH;
-  // A reply without a message is a trailers-only error that h2load counts as a success.
-  // With -D, calls cut off at the end may have their headers and not yet their message.
-  const withoutMessage =
-    opts.requests === undefined
-      ? Math.max(0, unary.responses2xx - messages)
-      : unary.succeeded - messages;
-  const tolerated = opts.requests === undefined ? opts.connections * opts.streams : 0;
-  if (unary.failed > 0 || withoutMessage > tolerated || unary.succeeded === 0) {
-    throw new Error(
-      `${unary.failed} calls failed; ${unary.dataBytes} data bytes for ${unary.responses2xx} ` +
-        `2xx replies and ${unary.succeeded} successes (expected ${UNARY_REPLY_LENGTH} each): ` +
-        `replies without a message are errors (h2load: ${unary.summary})`,
-    );
-  }
-  const result: RoundResult = {
-    callsPerSec: unary.reqPerSec,
-    calls: unary.succeeded,
-    p50Ms: unary.p50Ms,
-    p99Ms: unary.p99Ms,
-    proxyCpuSeconds: target.pid === undefined ? undefined : unaryCpu,
-    callsPerCpuSecond: target.pid === undefined ? undefined : unary.succeeded / unaryCpu,
-    metricsScrape: scraped === undefined ? undefined : await scraped,
-  };
-  log(`${name}: ${result.callsPerSec.toFixed(0)} calls/s`);
-  if (opts.streamMessages === 0) return result;
-  cpu0 = cpu();
-  const stream = await streamLoad(target.port, STREAMS, opts.streamMessages, STREAM_MESSAGE_SIZE);
-  const streamCpu = cpu() - cpu0;
-  const mb = stream.bytes / 1e6;
-  log(`${name}: stream ${(mb / stream.seconds).toFixed(1)} MB/s`);
-  return {
-    ...result,
-    streamMBps: mb / stream.seconds,
-    streamMBPerCpuSecond: target.pid === undefined ? undefined : mb / streamCpu,
-  };
 }
 
 /**
@@ -221,6 +73,7 @@ async function probeEngines(
     backends: ctx.backends,
     dir: ctx.dir,
     cpu: ctx.proxyCpu,
+    workers: 1,
     nodeFlags: [],
   });
   let detectorSees: boolean | undefined;
@@ -255,15 +108,60 @@ async function probeEngines(
   return unavailable;
 }
 
+async function startInstances(
+  list: readonly Instance[],
+  ctx: StartContext,
+  outcomes: Map<string, Outcome>,
+  running: Map<string, RunningTarget>,
+): Promise<void> {
+  const engines = new Set<Engine>();
+  for (const { target } of list) {
+    const engine = TARGETS.find((t) => t.name === target)?.engine;
+    if (engine !== undefined) engines.add(engine);
+  }
+  const engineUnavailable = await probeEngines(engines, ctx);
+  for (const instance of list) {
+    const { label, target, workers } = instance;
+    const engine = TARGETS.find((t) => t.name === target)?.engine;
+    const reason = engine === undefined ? undefined : engineUnavailable.get(engine);
+    if (reason !== undefined) {
+      outcomes.set(label, { status: 'unavailable', reason });
+      log(`${label} unavailable: ${reason}`);
+      continue;
+    }
+    try {
+      const started = await startTarget(instance, ctx);
+      running.set(label, started);
+      const pids = started.pid === undefined ? [] : treePids(started.pid);
+      if (workers !== undefined && workers > 1 && pids.length !== workers + 1) {
+        ctx.note(`${label}: ${pids.length} processes, not a primary + ${workers} workers`);
+      }
+    } catch (error) {
+      const why = error instanceof Error ? error.message : String(error);
+      outcomes.set(label, { status: 'unavailable', reason: why });
+      log(`${label} unavailable: ${why}`);
+      if (!(error instanceof Unavailable)) log(`(${label}: unexpected error while starting)`);
+    }
+  }
+}
+
 async function main(): Promise<void> {
   const opts = options();
   requireTool('h2load', 'install it with: apt-get install -y nghttp2-client');
   requireTool('taskset', 'install it with: apt-get install -y util-linux');
   const node = process.execPath;
   const dist = new URL('..', import.meta.url).pathname;
+  const list = instances(opts.targets, opts.workers);
+  const cpuCount = availableParallelism();
+  const workerCpus = opts.workers
+    .filter((n) => n > 1 && list.some((i) => i.workers === n))
+    .map((n) => ({ workers: n, cpus: proxyCpuList(n, cpuCount, PROXY_CPU, LOAD_CPU) }));
   const backends: Started[] = [];
   const running = new Map<string, RunningTarget>();
   const outcomes = new Map<string, Outcome>();
+  // Rounds per instance label and connection count.
+  const rounds = new Map<string, (RoundResult | { error: string })[]>();
+  const key = (label: string, connections: number): string => `${label}\t${connections}`;
   const notes: string[] = [];
   const startedAt = new Date();
   try {
@@ -279,6 +177,8 @@ async function main(): Promise<void> {
       backends: backends.map((b) => b.port),
       dir: mkdtempSync(join(tmpdir(), 'switchyard-bench-')),
       proxyCpu: PROXY_CPU,
+      loadCpu: LOAD_CPU,
+      cpuCount,
       // e.g. BENCH_PROXY_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the proxy.
       proxyNodeFlags: (process.env['BENCH_PROXY_NODE_FLAGS'] ?? '').split(' ').filter(Boolean),
       note: (line) => {
@@ -287,50 +187,38 @@ async function main(): Promise<void> {
       },
     };
     ctx.note(`configs (Switchyard YAML, HAProxy cfg) in ${ctx.dir}`);
-    const engines = new Set<Engine>();
-    for (const name of opts.targets) {
-      const engine = TARGETS.find((t) => t.name === name)?.engine;
-      if (engine !== undefined) engines.add(engine);
+    if (workerCpus.some((w) => w.cpus.split(',').includes(String(LOAD_CPU)))) {
+      ctx.note(
+        `proxies with workers share CPU ${LOAD_CPU} with h2load and the backends ` +
+          `(${cpuCount} CPUs): compare their calls/CPU-s rather than their calls/s`,
+      );
     }
-    const engineUnavailable = await probeEngines(engines, ctx);
-    for (const name of opts.targets) {
-      const engine = TARGETS.find((t) => t.name === name)?.engine;
-      const reason = engine === undefined ? undefined : engineUnavailable.get(engine);
-      if (reason !== undefined) {
-        outcomes.set(name, { status: 'unavailable', reason });
-        log(`${name} unavailable: ${reason}`);
-        continue;
-      }
-      try {
-        running.set(name, await startTarget(name, ctx));
-      } catch (error) {
-        const why = error instanceof Error ? error.message : String(error);
-        outcomes.set(name, { status: 'unavailable', reason: why });
-        log(`${name} unavailable: ${why}`);
-        if (!(error instanceof Unavailable)) log(`(${name}: unexpected error while starting)`);
-      }
-    }
-    const live = [...running.keys()];
-    const rounds = new Map<string, (RoundResult | { error: string })[]>(live.map((n) => [n, []]));
+    await startInstances(list, ctx, outcomes, running);
+    const live = list.filter((i) => running.has(i.label)).map((i) => i.label);
     for (let round = 0; round < opts.rounds; round++) {
-      // Rotate the order each round so no target always runs first or last.
-      const order = live.map((_, i) => live[(i + round) % live.length] ?? '');
-      for (const name of order) {
-        const target = running.get(name);
-        if (target === undefined || backendExit !== undefined) continue;
-        log(`round ${round + 1}/${opts.rounds}: ${name}`);
-        try {
-          rounds.get(name)?.push(await measure(name, target, opts));
-        } catch (error) {
-          const why = error instanceof Error ? error.message : String(error);
-          log(`${name}: round ${round + 1} failed: ${why}`);
-          rounds.get(name)?.push({ error: why });
+      for (const connections of opts.connections) {
+        // Rotate the order each round so no target always runs first or last.
+        const order = live.map((_, i) => live[(i + round) % live.length] ?? '');
+        for (const label of order) {
+          const target = running.get(label);
+          if (target === undefined || backendExit !== undefined) continue;
+          log(`round ${round + 1}/${opts.rounds}, -c ${connections}: ${label}`);
+          const results = rounds.get(key(label, connections)) ?? [];
+          rounds.set(key(label, connections), results);
+          const stream = connections === opts.connections[0];
+          try {
+            results.push(
+              await measure(label, target, opts, { loadCpu: LOAD_CPU, connections, stream }),
+            );
+          } catch (error) {
+            const why = error instanceof Error ? error.message : String(error);
+            log(`${label} -c ${connections}: round ${round + 1} failed: ${why}`);
+            results.push({ error: why });
+          }
         }
       }
     }
     if (backendExit !== undefined) ctx.note(`${backendExit}: rounds after it were skipped`);
-    for (const [name, results] of rounds)
-      outcomes.set(name, { status: 'measured', rounds: results });
   } finally {
     for (const target of running.values()) await target.stop();
     for (const backend of backends) await stop(backend.child);
@@ -341,10 +229,19 @@ async function main(): Promise<void> {
     grpcTimeout: GRPC_TIMEOUT,
     proxyCpu: PROXY_CPU,
     loadCpu: LOAD_CPU,
-    outcomes: opts.targets.map((name) => ({
-      name,
-      outcome: outcomes.get(name) ?? { status: 'unavailable', reason: 'not started' },
-    })),
+    workerCpus,
+    outcomes: opts.connections.flatMap((connections) =>
+      list.map((i) => ({
+        name: i.label,
+        target: i.target,
+        workers: i.workers,
+        connections,
+        outcome: outcomes.get(i.label) ?? {
+          status: 'measured' as const,
+          rounds: rounds.get(key(i.label, connections)) ?? [],
+        },
+      })),
+    ),
     notes,
   });
 }

@@ -37,7 +37,10 @@ interface SwitchyardSetup {
   /** Backend ports; `minimal` uses the first only. */
   readonly backends: readonly number[];
   readonly dir: string;
-  readonly cpu: number;
+  /** `taskset -c` list: one CPU, or several for workers > 1. */
+  readonly cpu: number | string;
+  /** `--workers N`: 1 is one process (no node:cluster). */
+  readonly workers: number;
   /** Extra node flags for the proxy (BENCH_PROXY_NODE_FLAGS), e.g. --cpu-prof. */
   readonly nodeFlags: readonly string[];
 }
@@ -97,6 +100,8 @@ function command(
     // info: the access log (one line per call) is on; warn: off.
     '--log-level',
     setup.variant === 'full' ? 'info' : 'warn',
+    '--workers',
+    String(setup.workers),
   ];
 }
 
@@ -123,6 +128,7 @@ export async function startSwitchyard(
     port: listenPort,
     pid: child.pid,
     metricsUrl: setup.variant === 'full' ? `http://127.0.0.1:${adminPort}/metrics` : undefined,
+    workerMetricsUrl: setup.workers > 1 ? `http://127.0.0.1:${adminPort}/metrics` : undefined,
     stop: () => stop(child),
   };
 }

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { HAPROXY_VARIANTS, haproxyVersion, startHaproxy } from './haproxy-target.js';
 import { startReady, stop, Unavailable } from './processes.js';
 import { startSwitchyard, SWITCHYARD_VARIANTS, type Engine } from './switchyard-target.js';
+import { proxyCpuList, type Instance } from './worker-counts.js';
 
 export interface RunningTarget {
   readonly port: number;
@@ -10,6 +11,8 @@ export interface RunningTarget {
   readonly pid: number | undefined;
   /** Scraped once in the middle of each unary run, like a Prometheus server would. */
   readonly metricsUrl: string | undefined;
+  /** /metrics read before and after each run for its per-worker call counts (workers > 1). */
+  readonly workerMetricsUrl?: string | undefined;
   stop(): Promise<void>;
 }
 
@@ -65,16 +68,22 @@ export interface StartContext {
   /** Backend ports (two; single-backend configs use the first). */
   readonly backends: readonly number[];
   readonly dir: string;
+  /** The CPU a single-process proxy is pinned to. */
   readonly proxyCpu: number;
+  /** The CPU h2load and the backends are pinned to. */
+  readonly loadCpu: number;
+  /** CPUs of the machine (the bench's affinity). */
+  readonly cpuCount: number;
   readonly proxyNodeFlags: readonly string[];
   /** Printed once per target, e.g. HAProxy's cfg path. */
   note(line: string): void;
 }
 
 /** Starts a target; throws Unavailable when it cannot be measured in this run. */
-export async function startTarget(name: string, ctx: StartContext): Promise<RunningTarget> {
+export async function startTarget(instance: Instance, ctx: StartContext): Promise<RunningTarget> {
   const [first] = ctx.backends;
   if (first === undefined) throw new Error('no backend');
+  const { target: name, label } = instance;
   switch (name) {
     case 'direct':
       return { port: first, pid: undefined, metricsUrl: undefined, stop: () => Promise.resolve() };
@@ -99,18 +108,22 @@ export async function startTarget(name: string, ctx: StartContext): Promise<Runn
     case 'switchyard':
     case 'switchyard-min': {
       const [engine, min] = name.split('-');
+      const workers = instance.workers ?? 1;
+      const cpus = proxyCpuList(workers, ctx.cpuCount, ctx.proxyCpu, ctx.loadCpu);
       const running = await startSwitchyard(
         {
           engine: engine === 'switchyard' ? 'switchyard' : 'nodejs',
           variant: min === undefined ? 'full' : 'minimal',
           backends: ctx.backends,
           dir: ctx.dir,
-          cpu: ctx.proxyCpu,
+          cpu: cpus,
+          workers,
           nodeFlags: ctx.proxyNodeFlags,
         },
-        name,
+        label.replace(/ ×/, '-x'),
       );
-      if (ctx.proxyNodeFlags.length > 0) ctx.note(`${name}: proxy pid ${running.pid}`);
+      if (ctx.proxyNodeFlags.length > 0) ctx.note(`${label}: proxy pid ${running.pid}`);
+      if (workers > 1) ctx.note(`${label}: primary + ${workers} workers on CPUs ${cpus}`);
       return running;
     }
     case 'haproxy':
