@@ -65,6 +65,11 @@ const ERROR_NAMES = [
   'HTTP_1_1_REQUIRED',
 ];
 
+/** RFC 9113's name of an error code (`PROTOCOL_ERROR`), or undefined for a code it does not name. */
+export function knownErrorCodeName(code: number): string | undefined {
+  return ERROR_NAMES[code];
+}
+
 /** `PROTOCOL_ERROR`, or `0x2a` for a code RFC 9113 does not name. */
 export function errorCodeName(code: number): string {
   return ERROR_NAMES[code] ?? `0x${code.toString(16)}`;

@@ -6,6 +6,7 @@
  */
 import http2 from 'node:http2';
 import { ProxyError } from '../errors/proxy-error.js';
+import { knownErrorCodeName } from '../h2/constants.js';
 
 const C = http2.constants;
 
@@ -25,23 +26,7 @@ export function errorFromResetCode(code: number, endpoint: string): ProxyError {
   }
 }
 
-const RESET_NAMES: readonly string[] = [
-  'NO_ERROR',
-  'PROTOCOL_ERROR',
-  'INTERNAL_ERROR',
-  'FLOW_CONTROL_ERROR',
-  'SETTINGS_TIMEOUT',
-  'STREAM_CLOSED',
-  'FRAME_SIZE_ERROR',
-  'REFUSED_STREAM',
-  'CANCEL',
-  'COMPRESSION_ERROR',
-  'CONNECT_ERROR',
-  'ENHANCE_YOUR_CALM',
-  'INADEQUATE_SECURITY',
-  'HTTP_1_1_REQUIRED',
-];
-
+/** RFC 9113's name of an RST_STREAM or GOAWAY code, or `code N` for one it does not name. */
 export function resetCodeName(code: number): string {
-  return RESET_NAMES[code] ?? `code ${code}`;
+  return knownErrorCodeName(code) ?? `code ${code}`;
 }
