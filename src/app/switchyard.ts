@@ -6,6 +6,7 @@
  */
 import type { Registry } from 'prom-client';
 import { AdminServer, type AdminReply } from '../admin/admin-server.js';
+import { reloadReply } from '../admin/reload-reply.js';
 import { clustersView } from '../admin/clusters-view.js';
 import { configView } from '../admin/config-view.js';
 import { requireByteSize } from '../config/byte-size.js';
@@ -253,15 +254,7 @@ export class Switchyard {
   }
 
   async #adminReload(): Promise<AdminReply> {
-    const outcome = await this.reload('admin');
-    switch (outcome.result) {
-      case 'applied':
-        return { status: 200, body: `reloaded ${outcome.hash}` };
-      case 'unchanged':
-        return { status: 200, body: `unchanged ${outcome.hash}` };
-      case 'refused':
-        return { status: 400, body: outcome.errors.join('\n') };
-    }
+    return reloadReply(await this.reload('admin'));
   }
 
   /** The config in force, the hash of its file's bytes and when it was loaded. */

@@ -12,6 +12,7 @@ import { fileURLToPath } from 'node:url';
 import type { LevelWithSilent } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { AdminServer, type AdminReply, type MetricsExposition } from '../admin/admin-server.js';
+import { reloadReply } from '../admin/reload-reply.js';
 import { clustersView } from '../admin/clusters-view.js';
 import { configView } from '../admin/config-view.js';
 import { ApplyError } from '../app/apply-error.js';
@@ -553,15 +554,7 @@ export class Primary {
   }
 
   async #adminReload(): Promise<AdminReply> {
-    const outcome = await this.reload('admin');
-    switch (outcome.result) {
-      case 'applied':
-        return { status: 200, body: `reloaded ${outcome.hash}` };
-      case 'unchanged':
-        return { status: 200, body: `unchanged ${outcome.hash}` };
-      case 'refused':
-        return { status: 400, body: outcome.errors.join('\n') };
-    }
+    return reloadReply(await this.reload('admin'));
   }
 
   /**

@@ -8,8 +8,8 @@ import t from 'tap';
 import type { ClustersView, EndpointView } from '../../src/admin/clusters-view.js';
 import type { HealthCheckConfig } from '../../src/config/schema.js';
 import type { TestContext } from '../helpers/context.js';
-import { startEchoBackend, type EchoBackend } from '../helpers/echo-backend.js';
-import { HealthControl } from '../helpers/health-backend.js';
+import { startEchoBackend } from '../helpers/echo-backend.js';
+import { healthBackend } from '../helpers/health-echo-backend.js';
 import { serviceError } from '../helpers/echo-client.js';
 import { connectClient, deadAddress } from '../helpers/harness.js';
 import { CLUSTER_NAME, proxyConfig, startProxy, type RunningProxy } from '../helpers/proxy.js';
@@ -21,18 +21,6 @@ const UNHEALTHY_THRESHOLD = 3;
 const FLAG_BOUND_MS = INTERVAL_MS * UNHEALTHY_THRESHOLD + INTERVAL_MS + TIMEOUT_MS;
 /** Longest any bounded poll here waits before failing. */
 const POLL_LIMIT_MS = 5_000;
-
-interface Backend {
-  readonly echo: EchoBackend;
-  readonly health: HealthControl;
-}
-
-async function healthBackend(t: TestContext, id: string): Promise<Backend> {
-  const health = new HealthControl();
-  const echo = await startEchoBackend(id, { services: [health] });
-  t.teardown(() => echo.close());
-  return { echo, health };
-}
 
 function check(kind: Partial<HealthCheckConfig>): HealthCheckConfig {
   return {

@@ -6,10 +6,8 @@
 import * as grpc from '@grpc/grpc-js';
 import t from 'tap';
 import type { ClustersView } from '../../src/admin/clusters-view.js';
-import { startEchoBackend, type EchoBackend } from '../helpers/echo-backend.js';
 import { serviceError } from '../helpers/echo-client.js';
-import { HealthControl } from '../helpers/health-backend.js';
-import type { TestContext } from '../helpers/context.js';
+import { healthBackend } from '../helpers/health-echo-backend.js';
 import { CLUSTER_NAME, proxyConfig } from '../helpers/proxy.js';
 import { adminRequest, writeConfig } from '../helpers/reload.js';
 import {
@@ -23,18 +21,6 @@ import {
 const INTERVAL_MS = 500;
 /** Two failed checks in a row flag an endpoint: one slow answer on a busy machine does not. */
 const UNHEALTHY_THRESHOLD = 2;
-
-interface Backend {
-  readonly echo: EchoBackend;
-  readonly health: HealthControl;
-}
-
-async function healthBackend(t: TestContext, id: string): Promise<Backend> {
-  const health = new HealthControl();
-  const echo = await startEchoBackend(id, { services: [health] });
-  t.teardown(() => echo.close());
-  return { echo, health };
-}
 
 interface MergedEndpoint {
   readonly address: string;
