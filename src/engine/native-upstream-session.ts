@@ -9,6 +9,7 @@ import type { OutgoingHttpHeaders } from 'node:http2';
 import { ENHANCE_YOUR_CALM, NO_ERROR, errorCodeName } from '../h2/constants.js';
 import { connectH2 } from '../h2/h2-client.js';
 import type { H2Connection } from '../h2/h2-connection.js';
+import { H2ConnectionError } from '../h2/h2-error.js';
 import type { Logger } from '../log/logger.js';
 import type { PooledSession, SessionEvents, SessionPlan } from '../upstream/pooled-session.js';
 import type { UpstreamCall, UpstreamHandler } from '../upstream/upstream-call.js';
@@ -77,6 +78,9 @@ export class NativeUpstreamSession implements PooledSession {
         role: 'client',
         settings: { initialWindowSize: options.initialWindowSize, enablePush: false },
         connectionWindow: options.connectionWindowSize,
+        // As UpstreamSession: never more before SETTINGS than the backend
+        // allowed last time, so calls made while connecting are not refused.
+        peerMaxConcurrentStreams: Math.min(Math.max(1, plan.peerMaxConcurrentStreams), MAX_SETTING),
         ...(tls === undefined
           ? {}
           : {
@@ -166,6 +170,7 @@ export class NativeUpstreamSession implements PooledSession {
     return () => this.#readyWaiters.delete(waiter);
   }
 
+  /** Resolves once the socket closed and the pool heard of it (onClose). */
   whenGone(): Promise<void> {
     if (this.#gone) return Promise.resolve();
     return new Promise((resolve) => this.#goneWaiters.push(resolve));
@@ -179,8 +184,9 @@ export class NativeUpstreamSession implements PooledSession {
     return this.#ready;
   }
 
+  /** Closed, or destroyed (at once, like node:http2's `destroyed`, before the socket's close). */
   get gone(): boolean {
-    return this.#gone;
+    return this.#gone || this.connection.closed;
   }
 
   get failure(): Error | undefined {
@@ -270,7 +276,10 @@ export class NativeUpstreamSession implements PooledSession {
   }
 
   #onError(error: Error): void {
-    this.#failure ??= error;
+    // A GOAWAY with an error code (reported after onGoaway) is not a failure
+    // of ours: calls it ends say "connection closed after GOAWAY <code>".
+    const peerGoaway = error instanceof H2ConnectionError && error.code === this.#goawayCode;
+    if (!peerGoaway) this.#failure ??= error;
     this.#logger.debug({ err: error, endpoint: this.authority }, 'upstream session error');
     const tls = this.#options.tls;
     const tlsFailure = tls === undefined ? undefined : describeTlsFailure(error);
