@@ -87,6 +87,13 @@ export interface ConnectionOptions {
   connectionWindow?: number;
   /** No SETTINGS ACK within this: GOAWAY SETTINGS_TIMEOUT. Default 10 s. */
   settingsTimeoutMs?: number;
+  /**
+   * Client role: streams opened before the peer's SETTINGS say how many it
+   * allows (the rest wait for them). Default 100, the least §6.5.2
+   * recommends, as node:http2's `peerMaxConcurrentStreams`; a pool that
+   * learned a lower limit from an earlier connection passes that.
+   */
+  peerMaxConcurrentStreams?: number;
   limits?: FloodLimits;
 }
 
@@ -115,7 +122,7 @@ const PUMP_BUDGET = 256 * 1024;
 const RESET_MEMORY = 1024;
 /** The largest HPACK table we let a peer's SETTINGS_HEADER_TABLE_SIZE give our encoder. */
 const ENCODER_TABLE_CAP = 4096;
-/** Client role: streams opened before the peer's SETTINGS say how many it allows. */
+/** Client role: streams opened before the peer's SETTINGS say how many it allows (default). */
 const INITIAL_STREAM_LIMIT = 100;
 /** How many ranges of skipped peer stream ids are remembered. */
 const SKIPPED_RANGES = 16;
@@ -192,6 +199,13 @@ export class H2Connection implements FrameSink, WriterOwner {
   private recvOwed = 0;
   private readonly connectionCreditThreshold: number;
   private settingsReceived = false;
+  /** Client role: streams opened before the peer's SETTINGS arrive. */
+  private readonly initialStreamLimit: number;
+  /**
+   * Client role: the socket connected (TLS: the handshake completed), so
+   * request HEADERS written to it may have reached the peer.
+   */
+  private peerReachable: boolean;
   /** The peer acknowledged our SETTINGS (until then it may use the protocol's initial window). */
   private localSettingsAcked = false;
   private settingsTimer: NodeJS.Timeout | undefined;
@@ -261,6 +275,8 @@ export class H2Connection implements FrameSink, WriterOwner {
     this.settingsRate = new RateWindow(limits.maxSettingsPerSecond);
     this.resetRate = new RateWindow(limits.maxResetsPerSecond);
     this.nextStreamId = this.role === 'client' ? 1 : 2;
+    this.initialStreamLimit = Math.max(1, options.peerMaxConcurrentStreams ?? INITIAL_STREAM_LIMIT);
+    this.peerReachable = this.role === 'server' || !socket.pending;
     this.streamCreditThreshold = Math.max(1, Math.floor(this.local.initialWindowSize / 2));
     const connectionWindow = Math.min(
       MAX_WINDOW,
@@ -284,6 +300,12 @@ export class H2Connection implements FrameSink, WriterOwner {
     socket.on('data', this.onSocketData);
     socket.on('error', this.onSocketError);
     socket.on('close', this.onSocketClose);
+    if (!this.peerReachable) {
+      // A TLSSocket has `encrypted`; its HEADERS leave only after the handshake.
+      socket.once('encrypted' in socket ? 'secureConnect' : 'connect', () => {
+        this.peerReachable = true;
+      });
+    }
     if (socket.destroyed) queueMicrotask(this.onSocketClose);
   }
 
@@ -389,8 +411,8 @@ export class H2Connection implements FrameSink, WriterOwner {
       if (c !== NO_ERROR) this.errorCode = c;
       this.writer.flush();
       this.writer.close();
-      this.failStreams(error ?? new Error('connection destroyed'));
       if (error !== undefined) this.reportError(error);
+      this.failStreams(error ?? new Error('connection destroyed'));
     }
     this.socket.destroy();
   }
@@ -736,6 +758,14 @@ export class H2Connection implements FrameSink, WriterOwner {
       }
     }
     this.refusePending();
+    if (code !== NO_ERROR && this.role === 'client') {
+      // A GOAWAY with an error code ends the connection (§6.8: the peer hit a
+      // connection error): the streams it did take are lost now, rather than
+      // left waiting for a peer that will not answer them (node:http2 does
+      // the same). The server role keeps draining, as before.
+      this.destroy(new H2ConnectionError(code, 'peer sent GOAWAY'), NO_ERROR);
+      return;
+    }
     this.maybeEnd();
   }
 
@@ -797,8 +827,8 @@ export class H2Connection implements FrameSink, WriterOwner {
     this.writer.end();
     this.writer.flush();
     setTimeout(() => this.socket.destroy(), ERROR_LINGER_MS).unref();
-    this.failStreams(error);
     this.reportError(error);
+    this.failStreams(error);
   }
 
   private reportError(error: Error): void {
@@ -809,10 +839,13 @@ export class H2Connection implements FrameSink, WriterOwner {
 
   /**
    * Every stream closes as lost (queued client streams as refused; all of them
-   * when the peer never sent its SETTINGS, so it processed none); pings fail.
+   * when the socket never connected, so the peer processed none); pings fail.
+   * A peer that accepted the connection and died before its SETTINGS may
+   * have read our HEADERS: those streams are lost, not refused (as on
+   * node:http2), so nobody replays a request the peer may have acted on.
    */
   private failStreams(error: Error): void {
-    if (this.settingsReceived) {
+    if (this.settingsReceived || this.peerReachable) {
       const code = this.errorCode === NO_ERROR ? CANCEL : this.errorCode;
       for (const stream of this.streams.values()) stream.finish(code, 'connection_lost');
     } else {
@@ -846,8 +879,9 @@ export class H2Connection implements FrameSink, WriterOwner {
     this.writer.close();
     if (this.settingsTimer !== undefined) clearTimeout(this.settingsTimer);
     this.settingsTimer = undefined;
-    this.failStreams(this.socketError ?? new Error('connection closed'));
+    // The error first, so a stream's handler can say why it closed.
     if (this.socketError !== undefined) this.reportError(this.socketError);
+    this.failStreams(this.socketError ?? new Error('connection closed'));
     this.events.onClose?.();
   }
 
@@ -909,11 +943,11 @@ export class H2Connection implements FrameSink, WriterOwner {
 
   /**
    * Client role: how many streams may be open. Before the peer's SETTINGS
-   * arrive its limit is unknown: at most 100, the least §6.5.2 recommends.
+   * arrive its limit is unknown: at most `options.peerMaxConcurrentStreams`.
    */
   private streamLimit(): number {
     const limit = this.remote.maxConcurrentStreams;
-    return this.settingsReceived ? limit : Math.min(limit, INITIAL_STREAM_LIMIT);
+    return this.settingsReceived ? limit : Math.min(limit, this.initialStreamLimit);
   }
 
   /** Client role: open queued streams while the peer's MAX_CONCURRENT_STREAMS allows. */

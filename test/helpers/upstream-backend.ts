@@ -21,6 +21,7 @@ import type { UpstreamCall, UpstreamHandler } from '../../src/upstream/upstream-
 import { SessionPool, type SessionPoolOptions } from '../../src/upstream/session-pool.js';
 
 import type { TestContext } from './context.js';
+import { testEngine } from './proxy.js';
 import { startTcpServer } from './tcp-server.js';
 import { grpcMessage } from './raw-backend.js';
 
@@ -220,11 +221,9 @@ export function poolOptions(overrides: Partial<SessionPoolOptions> = {}): Sessio
     initialWindowSize: 1 << 20,
     connectionWindowSize: 8 << 20,
     logger: silentLogger(),
-    // The pool's own tests drive node:http2 sessions: their cases (streams
-    // sent before SETTINGS, queueing at the session cap, GOAWAY and
-    // keepalive timing) are not yet matched by the switchyard engine's
-    // NativeUpstreamSession, which the proxy-level suites cover instead.
-    engine: 'nodejs',
+    // The engine the suite runs on (SWITCHYARD_ENGINE), so these cases
+    // cover NativeUpstreamSession as well as UpstreamSession.
+    engine: testEngine(),
     ...overrides,
   };
 }
