@@ -22,7 +22,7 @@ export function accessLineFields(o: CallOutcome): string {
   if (o.httpStatus !== undefined) s += ',"http_status":' + num(o.httpStatus);
   if (o.error !== undefined) s += ',"error":' + str(o.error);
   if (o.errorMessage !== undefined) s += ',"error_message":' + str(o.errorMessage);
-  s += ',"duration_ms":' + num(roundMs(o.durationMs));
+  s += ',"duration_ms":' + msString(o.durationMs);
   s += ',"bytes_in":' + num(o.bytesIn) + ',"bytes_out":' + num(o.bytesOut);
   s += ',"attempts":' + num(o.attempts) + ',"retries":' + num(o.retries);
   if (o.earlierAttempts.length > 0) {
@@ -42,6 +42,27 @@ export function accessLineFields(o: CallOutcome): string {
 /** Milliseconds to the microsecond, as the access log has always shown them. */
 function roundMs(ms: number): number {
   return Math.round(ms * 1000) / 1000;
+}
+
+/**
+ * `num(roundMs(ms))`, from integers: turning the rounded double into its
+ * shortest decimal was the costliest part of the line (measured: ~10% of
+ * it). For a whole number of microseconds below 10^12 that decimal is the
+ * whole milliseconds, a point and the microseconds without trailing zeros;
+ * anything else (NaN, negative, huge) takes the double's own path.
+ */
+export function msString(ms: number): string {
+  const us = Math.round(ms * 1000);
+  if (!(us >= 0 && us < 1e12)) return num(us / 1000);
+  const whole = Math.floor(us / 1000);
+  let fraction = us - whole * 1000;
+  if (fraction === 0) return String(whole);
+  let width = 3;
+  while (fraction % 10 === 0) {
+    fraction /= 10;
+    width--;
+  }
+  return String(whole) + '.' + String(fraction).padStart(width, '0');
 }
 
 function num(n: number): string {

@@ -4,6 +4,7 @@
 import { Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
 import t from 'tap';
+import { msString } from '../../src/log/access-line.js';
 import { AccessLog } from '../../src/log/access-log.js';
 import type { CallOutcome } from '../../src/outcome/call-outcome.js';
 import type { Endpoint } from '../../src/upstream/endpoint.js';
@@ -156,5 +157,18 @@ void t.test('nothing below info', (t) => {
   const quiet = capture((d) => pino({ ...options, level: 'warn' }, d));
   new AccessLog(quiet.logger).record(plain);
   t.equal(quiet.text(), '');
+  t.end();
+});
+
+void t.test('duration_ms from integers reads as the rounded double always did', (t) => {
+  const values = [0, -0, 1e-9, 0.0004, 0.0005, 0.0015, 1.0005, 2.675, 100.1, 999.9995, 1e9, 1e13];
+  values.push(Number.NaN, -1, -0.0004, Number.POSITIVE_INFINITY, 0.1 + 0.2);
+  for (let i = 0; i < 20000; i++) values.push(Math.random() * 10 ** ((i % 10) - 3));
+  let mismatches = 0;
+  for (const ms of values) {
+    const rounded = Math.round(ms * 1000) / 1000;
+    if (msString(ms) !== (Number.isFinite(rounded) ? String(rounded) : 'null')) mismatches++;
+  }
+  t.equal(mismatches, 0);
   t.end();
 });
