@@ -6,28 +6,35 @@
  */
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http2';
 import { ProxyError } from '../errors/proxy-error.js';
+import { CARRIED_FIELDS, carriedFields, type MayCarryFields } from '../proxy/carried-fields.js';
 
 /**
  * Fields → object, as node:http2 builds it: a repeated field joins with
- * ", " (`cookie` with "; "), `set-cookie` becomes an array.
+ * ", " (`cookie` with "; "), `set-cookie` becomes an array. `fields` must be
+ * a block the engine received (and so checked): the object carries them
+ * (carried-fields.ts) unless a name repeats, when the object no longer
+ * says the same as the fields.
  */
-export function headersFromFields(fields: readonly string[]): IncomingHttpHeaders {
-  const headers: Record<string, string | string[] | undefined> = Object.create(null) as Record<
-    string,
-    string | string[] | undefined
-  >;
+export function headersFromFields(fields: string[]): IncomingHttpHeaders {
+  const headers = Object.create(null) as Record<string, string | string[] | undefined> &
+    MayCarryFields;
+  let repeated = false;
   for (let i = 0; i + 1 < fields.length; i += 2) {
     const name = fields[i] as string;
     const value = fields[i + 1] as string;
     const existing = headers[name];
     if (existing === undefined) {
       headers[name] = name === 'set-cookie' ? [value] : value;
-    } else if (Array.isArray(existing)) {
+      continue;
+    }
+    repeated = true;
+    if (Array.isArray(existing)) {
       existing.push(value);
     } else {
       headers[name] = existing + (name === 'cookie' ? '; ' : ', ') + value;
     }
   }
+  if (!repeated) headers[CARRIED_FIELDS] = fields;
   return headers;
 }
 
@@ -39,9 +46,12 @@ const FORBIDDEN_IN_VALUE = /[\0\r\n]/;
  * field per element. Throws `bad_request` for a value no peer may receive
  * (NUL, CR, LF), as node:http2 refuses such a header. One pass into one
  * array: the objects the proxy builds list pseudo-headers first already, so
- * they are only reordered when one follows a regular field.
+ * they are only reordered when one follows a regular field. An object that
+ * carries its fields (checked already) gives those.
  */
 export function fieldsFromHeaders(headers: OutgoingHttpHeaders | IncomingHttpHeaders): string[] {
+  const carried = carriedFields(headers);
+  if (carried !== undefined) return carried;
   const fields: string[] = [];
   let sawRegular = false;
   let misordered = false;

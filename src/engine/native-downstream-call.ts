@@ -35,12 +35,7 @@ export class NativeDownstreamCall implements DownstreamCall, StreamHandler {
   #responded = false;
   #ended = false;
 
-  constructor(
-    stream: H2Stream,
-    fields: readonly string[],
-    endStream: boolean,
-    origin: ConnectionOrigin,
-  ) {
+  constructor(stream: H2Stream, fields: string[], endStream: boolean, origin: ConnectionOrigin) {
     this.#stream = stream;
     this.#origin = origin;
     const headers: IncomingHttpHeaders = headersFromFields(fields);

@@ -46,24 +46,25 @@ export function createLogger(options: LoggerOptions): Logger {
 /**
  * stdout through a batch of lines: one write(2) per many access-log lines
  * instead of one per call (measured: the per-line writes cost about a tenth
- * of the proxy's CPU under load). Lines are collected in an array and
- * handed to sonic-boom joined, about 16 KiB at a time: sonic-boom's own
- * buffering (`minLength`) appends each line to a growing string and measures
- * its UTF-8 length on every write, which cost more than pino's serialising
- * (~4 µs a line). sonic-boom still does the writing (partial writes, EAGAIN,
- * flushSync). Flushed every 250 ms so quiet periods still show their lines
- * promptly, and synchronously at exit.
+ * of the proxy's CPU under load). Each line is encoded straight into a
+ * 64 KiB buffer, which goes to sonic-boom whole (in its buffer mode) when
+ * full: no joined string, no UTF-8 length measured per line, no string
+ * conversion at write time (measured: half the per-line cost of joining
+ * lines into one string, mostly garbage collection). sonic-boom still does
+ * the writing (partial writes, EAGAIN, flushSync). Flushed every 250 ms so
+ * quiet periods still show their lines promptly, and synchronously at exit.
  */
 function bufferedStdout(): DestinationStream & { flushSync(): void } {
-  const stream = pino.destination({ dest: 1, sync: false });
-  let lines: string[] = [];
-  let length = 0;
+  const stream = pino.destination({ dest: 1, sync: false, contentMode: 'buffer' });
+  // A new buffer per batch: sonic-boom keeps the last one until it is written.
+  let batch = Buffer.allocUnsafeSlow(BATCH_BYTES);
+  let used = 0;
   const flush = (): void => {
-    if (lines.length === 0) return;
-    const text = lines.join('');
-    lines = [];
-    length = 0;
-    stream.write(text);
+    if (used === 0) return;
+    const full = batch.subarray(0, used);
+    batch = Buffer.allocUnsafeSlow(BATCH_BYTES);
+    used = 0;
+    stream.write(full as unknown as string);
   };
   setInterval(flush, 250).unref();
   process.once('exit', () => {
@@ -76,9 +77,15 @@ function bufferedStdout(): DestinationStream & { flushSync(): void } {
   });
   return {
     write(line: string): void {
-      lines.push(line);
-      length += line.length;
-      if (length >= BATCH_CHARS) flush();
+      // At most 3 UTF-8 bytes per UTF-16 code unit.
+      if (used + line.length * 3 > BATCH_BYTES) {
+        flush();
+        if (line.length * 3 > BATCH_BYTES) {
+          stream.write(Buffer.from(line, 'utf8') as unknown as string);
+          return;
+        }
+      }
+      used += batch.write(line, used, 'utf8');
     },
     flushSync(): void {
       flush();
@@ -87,8 +94,8 @@ function bufferedStdout(): DestinationStream & { flushSync(): void } {
   };
 }
 
-/** Characters of log lines handed to the stdout stream at once. */
-const BATCH_CHARS = 16 * 1024;
+/** Bytes of log lines handed to the stdout stream at once. */
+const BATCH_BYTES = 64 * 1024;
 
 /** A logger that drops everything: for tests and tools that must stay quiet. */
 export function silentLogger(): Logger {

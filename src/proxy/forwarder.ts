@@ -105,28 +105,55 @@ export class Forwarder implements AttemptOwner {
     return NO_REPLACEMENT;
   }
 
-  /** The strategies' handle on this call's attempts. */
+  /**
+   * The strategies' handle on this call's attempts: one object per call
+   * (a class nested here, so it reaches the forwarder's private members)
+   * rather than an object literal of seven closures.
+   */
   #control(): AttemptControl {
-    return {
-      live: () => this.#live,
-      deadline: () => this.#client.deadline,
-      replayable: () => this.#replayable(),
-      startAnother: (kind, budgetSlot) => this.#startAnother(kind, budgetSlot),
-      giveUp: (attempt, failure, then) => {
-        this.#giveUp(attempt, failure, then);
-      },
-      forwardLastFailure: () => {
-        this.#forwardLastFailure();
-      },
-      after: (delayMs, next) => {
-        clearTimeout(this.#nextAttemptTimer);
-        this.#nextAttemptTimer = setTimeout(() => {
-          this.#nextAttemptTimer = undefined;
-          if (!this.#stopped && !this.#client.over) next();
-        }, delayMs);
-      },
-    };
+    return new Forwarder.#Control(this);
   }
+
+  static readonly #Control = class implements AttemptControl {
+    readonly #f: Forwarder;
+
+    constructor(forwarder: Forwarder) {
+      this.#f = forwarder;
+    }
+
+    live(): readonly UpstreamAttempt[] {
+      return this.#f.#live;
+    }
+
+    deadline(): number | undefined {
+      return this.#f.#client.deadline;
+    }
+
+    replayable(): boolean {
+      return this.#f.#replayable();
+    }
+
+    startAnother(kind: 'retry' | 'hedge', budgetSlot: boolean): boolean {
+      return this.#f.#startAnother(kind, budgetSlot);
+    }
+
+    giveUp(attempt: UpstreamAttempt, failure: AttemptFailure, then: AttemptRecord['then']): void {
+      this.#f.#giveUp(attempt, failure, then);
+    }
+
+    forwardLastFailure(): void {
+      this.#f.#forwardLastFailure();
+    }
+
+    after(delayMs: number, next: () => void): void {
+      const f = this.#f;
+      clearTimeout(f.#nextAttemptTimer);
+      f.#nextAttemptTimer = setTimeout(() => {
+        f.#nextAttemptTimer = undefined;
+        if (!f.#stopped && !f.#client.over) next();
+      }, delayMs);
+    }
+  };
 
   /** The endpoint of the attempt the call's outcome describes (winner, else the latest). */
   get endpoint(): Endpoint | undefined {
@@ -422,13 +449,28 @@ export class Forwarder implements AttemptOwner {
     const holdMs = this.#committed ? undefined : this.#strategy.holdMs();
     if (holdMs !== undefined) {
       attempt.heldHeaders = headers;
-      attempt.after(holdMs, () => {
-        if (this.#isLive(attempt)) this.#commitTo(attempt);
-      });
+      this.#armHold(attempt, headers, holdMs);
       return;
     }
     this.#commitTo(attempt);
     this.#client.respond(headers);
+  }
+
+  /**
+   * Commits to `attempt` once its headers have been held `holdMs`. The timer
+   * is armed after the current socket read: a unary reply's first message
+   * (or its trailers) almost always comes in the same read as its headers and
+   * settles the hold before then, so most calls never arm one: no
+   * setTimeout/clearTimeout pair and no Timeout object per call.
+   */
+  #armHold(attempt: UpstreamAttempt, headers: IncomingHttpHeaders, holdMs: number): void {
+    const heldAt = performance.now();
+    queueMicrotask(() => {
+      if (attempt.heldHeaders !== headers || !this.#isLive(attempt)) return;
+      attempt.after(Math.max(0, holdMs - (performance.now() - heldAt)), () => {
+        if (this.#isLive(attempt)) this.#commitTo(attempt);
+      });
+    });
   }
 
   /** The request outgrew the replay buffer: no other attempt can replay it now. */

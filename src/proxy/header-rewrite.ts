@@ -7,6 +7,7 @@
  */
 import http2, { type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2';
 import type { RequestHead } from '../listener/downstream-call.js';
+import { CARRIED_FIELDS, carriedFields, type MayCarryFields } from './carried-fields.js';
 
 const HOP_BY_HOP = new Set([
   'connection',
@@ -54,15 +55,34 @@ export function upstreamRequestHeaders(
   return out;
 }
 
-/** Response headers or trailers from upstream, fit to send downstream (keeps `:status`). */
+/**
+ * Response headers or trailers from upstream, fit to send downstream (keeps
+ * `:status`). Fields the object carries come along, less the same hop-by-hop
+ * ones (the same array when there are none).
+ */
 export function downstreamHeaders(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
-  const out: OutgoingHttpHeaders = {};
+  const out: OutgoingHttpHeaders & MayCarryFields = {};
+  let dropped = false;
   for (const name in headers) {
-    if (HOP_BY_HOP.has(name)) continue;
+    if (HOP_BY_HOP.has(name)) {
+      dropped = true;
+      continue;
+    }
     out[name] = headers[name];
   }
+  const carried = carriedFields(headers);
+  if (carried !== undefined) out[CARRIED_FIELDS] = dropped ? withoutHopByHop(carried) : carried;
   copySensitiveMarks(headers, out);
   return out;
+}
+
+function withoutHopByHop(fields: readonly string[]): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i + 1 < fields.length; i += 2) {
+    const name = fields[i] as string;
+    if (!HOP_BY_HOP.has(name)) kept.push(name, fields[i + 1] as string);
+  }
+  return kept;
 }
 
 /** Keeps the never-indexed marks (node:http2's `sensitiveHeaders` list). */

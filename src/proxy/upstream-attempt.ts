@@ -33,7 +33,8 @@ export class UpstreamAttempt implements UpstreamHandler {
   congested = false;
   /** Holds a slot of the cluster's retry budget (a hedged attempt). */
   budgetSlot = false;
-  #timers: NodeJS.Timeout[] = [];
+  /** Allocated with the first timer: most attempts never arm one. */
+  #timers: NodeJS.Timeout[] | undefined;
 
   constructor(
     private readonly owner: AttemptOwner,
@@ -43,13 +44,15 @@ export class UpstreamAttempt implements UpstreamHandler {
 
   /** Runs `callback` after `ms` unless the attempt is stopped first. */
   after(ms: number, callback: () => void): void {
-    this.#timers.push(setTimeout(callback, ms));
+    (this.#timers ??= []).push(setTimeout(callback, ms));
   }
 
   /** Stops the attempt's timers (per-try timeout, hold). */
   stopTimers(): void {
-    for (const timer of this.#timers) clearTimeout(timer);
-    this.#timers = [];
+    const timers = this.#timers;
+    if (timers === undefined) return;
+    this.#timers = undefined;
+    for (const timer of timers) clearTimeout(timer);
   }
 
   /** Stops its timers and cancels its stream (no-op once the response ended). */

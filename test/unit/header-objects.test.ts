@@ -1,6 +1,7 @@
 // The switchyard engine's bridge between flat header fields and node's header objects.
 import t from 'tap';
 import { fieldsFromHeaders, headersFromFields } from '../../src/engine/header-objects.js';
+import { downstreamHeaders } from '../../src/proxy/header-rewrite.js';
 
 void t.test('fields from an object: pseudo-headers first, arrays one field each', (t) => {
   t.same(fieldsFromHeaders({ ':status': 200, 'content-type': 'application/grpc' }), [
@@ -49,5 +50,23 @@ void t.test('object from fields joins repeats as node:http2 does', (t) => {
       'set-cookie': ['s'],
     },
   );
+  t.end();
+});
+
+void t.test('a decoded block is carried through to the fields sent on, less hop-by-hop', (t) => {
+  const response = [':status', '200', 'content-type', 'application/grpc', 'x-a', '1'];
+  const headers = headersFromFields(response);
+  t.equal(fieldsFromHeaders(headers), response, 'the same array, not rebuilt');
+  t.equal(fieldsFromHeaders(downstreamHeaders(headers)), response);
+  const withHop = headersFromFields(['grpc-status', '0', 'connection', 'close', 'x-b', '2']);
+  const out = downstreamHeaders(withHop);
+  t.same(fieldsFromHeaders(out), ['grpc-status', '0', 'x-b', '2']);
+  t.same(Object.keys(out), ['grpc-status', 'x-b'], 'the object says the same');
+  t.end();
+});
+
+void t.test('a block with a repeated name is not carried: the object joined it', (t) => {
+  const headers = headersFromFields([':status', '200', 'x-a', '1', 'x-a', '2']);
+  t.same(fieldsFromHeaders(downstreamHeaders(headers)), [':status', '200', 'x-a', '1, 2']);
   t.end();
 });

@@ -1,0 +1,174 @@
+// The access log's hand-written JSON line is byte for byte what pino makes
+// of the same fields (the format docs and log consumers rely on), and loggers
+// the fast path cannot match (a mixin, redaction) still get pino's line.
+import { Writable } from 'node:stream';
+import { pino, type Logger } from 'pino';
+import t from 'tap';
+import { msString } from '../../src/log/access-line.js';
+import { AccessLog } from '../../src/log/access-log.js';
+import type { CallOutcome } from '../../src/outcome/call-outcome.js';
+import type { Endpoint } from '../../src/upstream/endpoint.js';
+
+/** Never read by the access log. */
+const endpointRef = Object.create(null) as Endpoint;
+
+const plain: CallOutcome = {
+  requestId: 'b7a1c1f0-6a1e-4d0e-9a53-0d5cf1a3c0f1',
+  listener: 'main',
+  clientSubject: undefined,
+  method: 'POST',
+  path: '/echo.Echo/Unary',
+  authority: '127.0.0.1:40001',
+  grpc: true,
+  route: 'all',
+  grpcRoute: true,
+  cluster: 'backends',
+  endpoint: '127.0.0.1:40011',
+  endpointRef,
+  source: 'upstream',
+  grpcStatus: 0,
+  httpStatus: 200,
+  error: undefined,
+  errorMessage: undefined,
+  durationMs: 1.23456789,
+  bytesIn: 15,
+  bytesOut: 20,
+  messagesIn: 1,
+  messagesOut: 1,
+  attempts: 1,
+  retries: 0,
+  earlierAttempts: [],
+};
+
+const outcomes: CallOutcome[] = [
+  plain,
+  {
+    ...plain,
+    clientSubject: 'CN=client, O="quoted"',
+    path: '/odd\\path\u0001\u00e9\u00ff',
+    route: undefined,
+    cluster: undefined,
+    endpoint: undefined,
+    source: 'local',
+    grpcStatus: 14,
+    httpStatus: undefined,
+    error: 'no_healthy_endpoint',
+    errorMessage: 'no healthy endpoint in cluster "x"\nsecond line',
+    durationMs: Number.NaN,
+    attempts: 0,
+  },
+  {
+    ...plain,
+    retries: 1,
+    attempts: 2,
+    earlierAttempts: [
+      {
+        endpoint: '127.0.0.1:40012',
+        endpointRef,
+        source: 'local',
+        grpcStatus: 14,
+        httpStatus: undefined,
+        error: 'upstream_connect_failed',
+        durationMs: 0.0004,
+        then: 'transparent',
+      },
+    ],
+  },
+];
+
+function capture(make: (destination: Writable) => Logger): { logger: Logger; text: () => string } {
+  let text = '';
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      text += chunk.toString('utf8');
+      callback();
+    },
+  });
+  return { logger: make(destination), text: () => text };
+}
+
+/** The line pino writes for the fields the access log has always logged. */
+function pinoLine(logger: Logger, o: CallOutcome): void {
+  logger.info(
+    {
+      request_id: o.requestId,
+      listener: o.listener,
+      ...(o.clientSubject === undefined ? {} : { client_subject: o.clientSubject }),
+      method: o.method,
+      path: o.path,
+      authority: o.authority,
+      route: o.route,
+      cluster: o.cluster,
+      endpoint: o.endpoint,
+      source: o.source,
+      grpc_status: o.grpcStatus,
+      http_status: o.httpStatus,
+      error: o.error,
+      error_message: o.errorMessage,
+      duration_ms: Math.round(o.durationMs * 1000) / 1000,
+      bytes_in: o.bytesIn,
+      bytes_out: o.bytesOut,
+      attempts: o.attempts,
+      retries: o.retries,
+      ...(o.earlierAttempts.length === 0
+        ? {}
+        : {
+            earlier_attempts: o.earlierAttempts.map((a) => ({
+              endpoint: a.endpoint,
+              grpc_status: a.grpcStatus,
+              error: a.error,
+              duration_ms: Math.round(a.durationMs * 1000) / 1000,
+              then: a.then,
+            })),
+          }),
+    },
+    'call',
+  );
+}
+
+/** A fixed clock, so that both lines carry the same time. */
+const options = { base: { pid: 7 }, name: 'switchyard', timestamp: () => ',"time":1' };
+
+void t.test('the fast line is byte for byte pino’s', (t) => {
+  for (const o of outcomes) {
+    const fast = capture((d) => pino(options, d).child({ module: 'access' }));
+    new AccessLog(fast.logger).record(o);
+    const reference = capture((d) => pino(options, d).child({ module: 'access' }));
+    pinoLine(reference.logger, o);
+    t.equal(fast.text(), reference.text());
+  }
+  t.end();
+});
+
+void t.test('loggers the fast path cannot match still get pino’s own line', (t) => {
+  const mixin = (): Record<string, unknown> => ({ extra: 1 });
+  const redact = { paths: ['path'] };
+  for (const extra of [{ mixin }, { redact }]) {
+    const fast = capture((d) => pino({ ...options, ...extra }, d));
+    new AccessLog(fast.logger).record(plain);
+    const reference = capture((d) => pino({ ...options, ...extra }, d));
+    pinoLine(reference.logger, plain);
+    t.equal(fast.text(), reference.text());
+  }
+  t.end();
+});
+
+void t.test('nothing below info', (t) => {
+  const quiet = capture((d) => pino({ ...options, level: 'warn' }, d));
+  new AccessLog(quiet.logger).record(plain);
+  t.equal(quiet.text(), '');
+  t.end();
+});
+
+void t.test('duration_ms from integers reads as the rounded double always did', (t) => {
+  const values = [0, -0, 1e-9, 0.0004, 0.0005, 0.0015, 1.0005, 2.675, 100.1, 999.9995, 1e9, 1e13];
+  values.push(Number.NaN, -1, -0.0004, Number.POSITIVE_INFINITY, 0.1 + 0.2);
+  for (let i = 0; i < 20000; i++) values.push(Math.random() * 10 ** ((i % 10) - 3));
+  let mismatches = 0;
+  for (const ms of values) {
+    const rounded = Math.round(ms * 1000) / 1000;
+    if (msString(ms) !== (Number.isFinite(rounded) ? String(rounded) : 'null')) mismatches++;
+  }
+  t.equal(mismatches, 0);
+  t.end();
+});
