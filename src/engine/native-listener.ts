@@ -11,23 +11,17 @@ import net, { type AddressInfo, type Socket } from 'node:net';
 import tls, { TLSSocket } from 'node:tls';
 import { requireByteSize } from '../config/byte-size.js';
 import { flowControlWindow } from '../config/flow-control-window.js';
-import { parseHostPort } from '../config/host-port.js';
 import { DEFAULTS, type ListenerConfig } from '../config/schema.js';
 import { CANCEL, NO_ERROR } from '../h2/constants.js';
 import { H2Connection, type ConnectionOptions } from '../h2/h2-connection.js';
 import type { H2Stream } from '../h2/h2-stream.js';
+import { bindServer } from '../listener/bind-server.js';
 import { connectionLimits, type ConnectionLimits } from '../listener/connection-guard.js';
+import { drainListener, goAwayTwice, type DrainingConnection } from '../listener/listener-drain.js';
 import type { CallHandler, CancelCall, ProxyListener } from '../listener/proxy-listener.js';
 import { readTlsMaterial, TlsReloader } from '../listener/tls-reloader.js';
 import type { Logger } from '../log/logger.js';
 import { NativeDownstreamCall, type ConnectionOrigin } from './native-downstream-call.js';
-
-/** Last-stream-id of the first GOAWAY of a graceful close: "any stream may still arrive". */
-const MAX_STREAM_ID = 2 ** 31 - 1;
-/** Longest wait for the PING answer between the two GOAWAYs. */
-const GOAWAY_PING_TIMEOUT_MS = 1_000;
-/** After cancelling the calls left at the end of the grace period, how long their replies may take. */
-const CANCEL_GRACE_MS = 1_000;
 
 export class NativeListener implements ProxyListener {
   readonly name: string;
@@ -117,22 +111,9 @@ export class NativeListener implements ProxyListener {
     logger: Logger,
   ): Promise<NativeListener> {
     const listener = new NativeListener(config, onCall, logger.child({ listener: config.name }));
-    const address = parseHostPort(config.address);
-    if (address === undefined)
-      throw new Error(`listener ${config.name}: bad address ${config.address}`);
-    await new Promise<void>((resolve, reject) => {
-      const server = listener.#server;
-      const failed = (error: Error): void => {
-        listener.#tlsReloader?.close();
-        reject(error);
-      };
-      server.once('error', failed);
-      server.listen(address.port, address.host, () => {
-        server.off('error', failed);
-        server.on('error', (error) => listener.#logger.error({ err: error }, 'listener error'));
-        resolve();
-      });
-    });
+    await bindServer(listener.#server, config, listener.#logger, () =>
+      listener.#tlsReloader?.close(),
+    );
     return listener;
   }
 
@@ -157,31 +138,26 @@ export class NativeListener implements ProxyListener {
   async #close(graceMs: number): Promise<void> {
     this.#closing = true;
     this.#tlsReloader?.close();
-    const goaways = Promise.all([...this.#connections].map((c) => goAwayTwice(c)));
-    let destroyTimer: NodeJS.Timeout | undefined;
-    const destroyAll = (): void => {
-      clearTimeout(destroyTimer);
-      this.#onNoStreams = undefined;
-      for (const connection of this.#connections) connection.destroy();
-      for (const socket of this.#sockets) socket.destroy();
-    };
-    const timer = setTimeout(() => {
-      if (this.#streams.size === 0) {
-        destroyAll();
-        return;
-      }
-      this.#onNoStreams = destroyAll;
-      destroyTimer = setTimeout(destroyAll, CANCEL_GRACE_MS);
-      for (const [stream, cancel] of [...this.#streams]) {
-        if (cancel === undefined) stream.reset(CANCEL);
-        else cancel();
-      }
-    }, graceMs);
-    await goaways;
-    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
-    clearTimeout(timer);
-    clearTimeout(destroyTimer);
-    this.#onNoStreams = undefined;
+    // Connections accepted from here on get the same two GOAWAYs (#accept).
+    await drainListener(
+      {
+        server: this.#server,
+        streams: this.#streams,
+        goAwayAll: async () => {
+          await Promise.all([...this.#connections].map((c) => goAwayTwice(drainView(c))));
+        },
+        cancelStream: (stream, cancel) => {
+          if (cancel === undefined) stream.reset(CANCEL);
+          else cancel();
+        },
+        destroyAll: () => {
+          for (const connection of this.#connections) connection.destroy();
+          for (const socket of this.#sockets) socket.destroy();
+        },
+        setOnNoStreams: (callback) => (this.#onNoStreams = callback),
+      },
+      graceMs,
+    );
   }
 
   /** Closes `socket` unless the client's SETTINGS arrive within handshake_timeout. */
@@ -240,7 +216,7 @@ export class NativeListener implements ProxyListener {
       },
     });
     this.#connections.add(connection);
-    if (this.#closing) void goAwayTwice(connection);
+    if (this.#closing) void goAwayTwice(drainView(connection));
     const idleMs = this.#limits.idleTimeoutMs;
     if (idleMs > 0) {
       // Lazy: one timer per connection, re-armed for the rest of the idle time.
@@ -248,7 +224,7 @@ export class NativeListener implements ProxyListener {
         const idleFor = performance.now() - idleSince;
         if (connection.activeStreams === 0 && idleFor >= idleMs - 1) {
           this.#logger.debug({ remote }, 'idle client connection closed');
-          void goAwayTwice(connection);
+          void goAwayTwice(drainView(connection));
           return;
         }
         idleTimer = setTimeout(check, connection.activeStreams === 0 ? idleMs - idleFor : idleMs);
@@ -265,25 +241,18 @@ function certificateSubject(socket: TLSSocket): string | undefined {
   return socket.getPeerX509Certificate()?.subject.split('\n').join(', ');
 }
 
-/**
- * The two-phase GOAWAY of a graceful close (gRFC A9); the connection closes
- * once its streams end. Resolves when the second GOAWAY has been sent.
- */
-function goAwayTwice(connection: H2Connection): Promise<void> {
-  if (connection.closed) return Promise.resolve();
-  return new Promise<void>((resolve) => {
-    let second = false;
-    const closeNow = (): void => {
-      if (second) return;
-      second = true;
-      clearTimeout(timer);
-      // The real last-stream-id: the highest stream the client opened.
+/** An engine connection, as the two-phase GOAWAY sees it. */
+function drainView(connection: H2Connection): DrainingConnection {
+  return {
+    get closed() {
+      return connection.closed;
+    },
+    goAway: (lastStreamId) => connection.goaway(NO_ERROR, lastStreamId),
+    ping: (onAck) => connection.ping(onAck),
+    closeGracefully: () => {
+      // Without a last-stream-id: the highest stream the client opened.
       connection.goaway(NO_ERROR);
       connection.close();
-      resolve();
-    };
-    const timer = setTimeout(closeNow, GOAWAY_PING_TIMEOUT_MS);
-    connection.goaway(NO_ERROR, MAX_STREAM_ID);
-    if (!connection.ping(() => closeNow())) closeNow();
-  });
+    },
+  };
 }

@@ -15,7 +15,6 @@ import http2, {
 import type { AddressInfo, Socket } from 'node:net';
 import { requireByteSize } from '../config/byte-size.js';
 import { flowControlWindow } from '../config/flow-control-window.js';
-import { parseHostPort } from '../config/host-port.js';
 import { DEFAULTS, type ListenerConfig } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
 import {
@@ -24,16 +23,11 @@ import {
   SessionGuard,
   type ConnectionLimits,
 } from './connection-guard.js';
+import { bindServer } from './bind-server.js';
 import { Http2DownstreamCall } from './http2-downstream-call.js';
+import { drainListener, goAwayTwice, type DrainingConnection } from './listener-drain.js';
 import type { CallHandler, CancelCall, ProxyListener } from './proxy-listener.js';
 import { readTlsMaterial, TlsReloader } from './tls-reloader.js';
-
-/** Last-stream-id of the first GOAWAY of a graceful close: "any stream may still arrive". */
-const MAX_STREAM_ID = 2 ** 31 - 1;
-/** Longest wait for the PING answer between the two GOAWAYs. */
-const GOAWAY_PING_TIMEOUT_MS = 1_000;
-/** After cancelling the calls left at the end of the grace period, how long their replies may take. */
-const CANCEL_GRACE_MS = 1_000;
 
 export class Listener implements ProxyListener {
   readonly name: string;
@@ -140,22 +134,9 @@ export class Listener implements ProxyListener {
     logger: Logger,
   ): Promise<Listener> {
     const listener = new Listener(config, onCall, logger.child({ listener: config.name }));
-    const address = parseHostPort(config.address);
-    if (address === undefined)
-      throw new Error(`listener ${config.name}: bad address ${config.address}`);
-    await new Promise<void>((resolve, reject) => {
-      const server = listener.#server;
-      const failed = (error: Error): void => {
-        listener.#tlsReloader?.close();
-        reject(error);
-      };
-      server.once('error', failed);
-      server.listen(address.port, address.host, () => {
-        server.off('error', failed);
-        server.on('error', (error) => listener.#logger.error({ err: error }, 'listener error'));
-        resolve();
-      });
-    });
+    await bindServer(listener.#server, config, listener.#logger, () =>
+      listener.#tlsReloader?.close(),
+    );
     return listener;
   }
 
@@ -183,37 +164,27 @@ export class Listener implements ProxyListener {
     this.#closing = true;
     this.#tlsReloader?.close();
     // Connections accepted from here on get the same two GOAWAYs (#track).
-    const goaways = Promise.all([...this.#sessions].map((session) => goAwayTwice(session)));
-    let destroyTimer: NodeJS.Timeout | undefined;
-    const destroyAll = (): void => {
-      clearTimeout(destroyTimer);
-      this.#onNoStreams = undefined;
-      for (const session of this.#sessions) session.destroy();
-      // Connections still in a handshake, or that never sent a preface.
-      for (const socket of this.#sockets) socket.destroy();
-    };
-    const timer = setTimeout(() => {
-      if (this.#streams.size === 0) {
-        destroyAll();
-        return;
-      }
-      this.#onNoStreams = destroyAll;
-      destroyTimer = setTimeout(destroyAll, CANCEL_GRACE_MS);
-      for (const [stream, cancel] of [...this.#streams]) {
-        markLocalReset(stream);
-        if (cancel === undefined) stream.close(http2.constants.NGHTTP2_CANCEL);
-        else cancel();
-      }
-    }, graceMs);
-    // Stop listening only once the GOAWAYs are out: from Node 24 on,
-    // server.close() also sends every session a GOAWAY of its own, and one
-    // with the real last-stream-id before ours (2^31-1) would make the client
-    // treat ours as a protocol error.
-    await goaways;
-    await new Promise<void>((resolve) => this.#server.close(() => resolve()));
-    clearTimeout(timer);
-    clearTimeout(destroyTimer);
-    this.#onNoStreams = undefined;
+    await drainListener(
+      {
+        server: this.#server,
+        streams: this.#streams,
+        goAwayAll: async () => {
+          await Promise.all([...this.#sessions].map((session) => goAwayTwice(drainView(session))));
+        },
+        cancelStream: (stream, cancel) => {
+          markLocalReset(stream);
+          if (cancel === undefined) stream.close(http2.constants.NGHTTP2_CANCEL);
+          else cancel();
+        },
+        destroyAll: () => {
+          for (const session of this.#sessions) session.destroy();
+          // Connections still in a handshake, or that never sent a preface.
+          for (const socket of this.#sockets) socket.destroy();
+        },
+        setOnNoStreams: (callback) => (this.#onNoStreams = callback),
+      },
+      graceMs,
+    );
   }
 
   /** Calls in flight on this listener. */
@@ -268,12 +239,12 @@ export class Listener implements ProxyListener {
         },
         onIdle: () => {
           this.#logger.debug({ remote: key }, 'idle client connection closed');
-          void goAwayTwice(session);
+          void goAwayTwice(drainView(session));
         },
       }),
     );
     // A connection accepted just before close(): it gets the same treatment.
-    if (this.#closing) void goAwayTwice(session);
+    if (this.#closing) void goAwayTwice(drainView(session));
     session.once('close', () => this.#sessions.delete(session));
     session.on('error', (error) => this.#logger.debug({ err: error }, 'client session error'));
     session.once('localSettings', () => {
@@ -286,28 +257,15 @@ export class Listener implements ProxyListener {
   }
 }
 
-/**
- * The two-phase GOAWAY of a graceful close (gRFC A9); the session closes
- * once its streams end. Resolves when the second GOAWAY has been sent.
- */
-function goAwayTwice(session: Http2Session): Promise<void> {
-  if (session.closed || session.destroyed) return Promise.resolve();
-  let second = false;
-  let sent: () => void = () => undefined;
-  const secondSent = new Promise<void>((resolve) => (sent = resolve));
-  const closeNow = (): void => {
-    if (second) return;
-    second = true;
-    clearTimeout(timer);
-    if (!session.closed && !session.destroyed) session.close();
-    sent();
+/** A node:http2 session, as the two-phase GOAWAY sees it. */
+function drainView(session: Http2Session): DrainingConnection {
+  return {
+    get closed() {
+      return session.closed || session.destroyed;
+    },
+    goAway: (lastStreamId) => session.goaway(http2.constants.NGHTTP2_NO_ERROR, lastStreamId),
+    ping: (onAck) => session.ping(onAck),
+    // node:http2's close() sends the GOAWAY with the real last-stream-id.
+    closeGracefully: () => session.close(),
   };
-  const timer = setTimeout(closeNow, GOAWAY_PING_TIMEOUT_MS);
-  try {
-    session.goaway(http2.constants.NGHTTP2_NO_ERROR, MAX_STREAM_ID);
-    if (!session.ping(closeNow)) closeNow();
-  } catch {
-    closeNow();
-  }
-  return secondSent;
 }
