@@ -24,8 +24,11 @@ export class AccessLog implements OutcomeSink {
   }
 }
 
-/** The same fields as an object, for pino to serialise (pretty output, custom loggers). */
-function accessLineObject(o: CallOutcome): Record<string, unknown> {
+/**
+ * The same fields as an object, for pino to serialise (pretty output, custom
+ * loggers); also the reference the hand-written line is tested against.
+ */
+export function accessLineObject(o: CallOutcome): Record<string, unknown> {
   return {
     request_id: o.requestId,
     listener: o.listener,
