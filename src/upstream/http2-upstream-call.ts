@@ -9,11 +9,18 @@ import { errorFromResetCode, resetCodeName } from './reset-errors.js';
 import type { UpstreamCall, UpstreamHandler } from './upstream-call.js';
 import type { UpstreamSession } from './upstream-session.js';
 
-const { NGHTTP2_FLAG_END_STREAM, NGHTTP2_CANCEL, NGHTTP2_NO_ERROR } = http2.constants;
+const { NGHTTP2_FLAG_END_STREAM, NGHTTP2_NO_ERROR } = http2.constants;
 
 export class Http2UpstreamCall implements UpstreamCall {
   readonly #stream: ClientHttp2Stream;
   readonly #upstream: UpstreamSession;
+  /**
+   * Cancels the stream: aborting its signal makes node:http2 send only
+   * RST_STREAM(CANCEL). `close(NGHTTP2_CANCEL)` first half-closes the stream
+   * (an empty DATA frame with END_STREAM), and a backend that acts on the
+   * half-close first (gRPC C-core does) sees a cancelled call as completed.
+   */
+  readonly #abort = new AbortController();
   #responseEnded = false;
   #cancelled = false;
   /** END_STREAM arrived on response HEADERS or trailers. */
@@ -36,7 +43,7 @@ export class Http2UpstreamCall implements UpstreamCall {
   ) {
     let stream: ClientHttp2Stream;
     try {
-      stream = upstream.request(headers, endStream);
+      stream = upstream.request(headers, endStream, this.#abort.signal);
     } catch (error) {
       throw openError(error, upstream);
     }
@@ -94,7 +101,7 @@ export class Http2UpstreamCall implements UpstreamCall {
     // Never reset a stream that already ended: backends count resets.
     if (this.#responseEnded || this.#stream.closed || this.#stream.destroyed) return;
     this.#cancelled = true;
-    this.#stream.close(NGHTTP2_CANCEL);
+    this.#abort.abort();
     this.#upstream.noteResetSent();
   }
 

@@ -96,10 +96,14 @@ export class UpstreamSession extends SessionLifecycle {
    * 'error' (`streamError`) and 'close' (`streamClosed`): one listener each
    * per call, not two.
    */
-  request(headers: OutgoingHttpHeaders, endStream: boolean): ClientHttp2Stream {
+  request(
+    headers: OutgoingHttpHeaders,
+    endStream: boolean,
+    signal: AbortSignal,
+  ): ClientHttp2Stream {
     let stream: ClientHttp2Stream;
     try {
-      stream = this.session.request(headers, { endStream });
+      stream = this.session.request(headers, { endStream, signal });
     } catch (error) {
       if ((error as { code?: unknown }).code === 'ERR_HTTP2_OUT_OF_STREAMS') {
         this.retire('stream ids exhausted');

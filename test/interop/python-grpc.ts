@@ -461,13 +461,16 @@ export function extraString(result: PythonClientResult, key: string): string {
 }
 
 /**
- * Known limitation of the nodejs engine, as a tap `todo` for the assertions
- * it fails: node:http2's stream.close(CANCEL) ends the stream's writable
- * side (END_STREAM) before it submits RST_STREAM, so a C-core backend
- * sees a cut-off request as complete. The switchyard engine sends only
- * RST_STREAM(CANCEL). Applies to C-core backends only (`cCoreBackend`).
+ * Known limitation of the nodejs engine, as a tap `todo`: a grpc-js client's
+ * cancel sends END_STREAM and then RST_STREAM(CANCEL) (node:http2's
+ * `close()` half-closes first), and node:http2 hands the proxy the
+ * half-close a tick before the reset, so the proxy forwards both, in that
+ * order, as a direct connection would deliver them; C-core may then finish
+ * the call as completed. The switchyard engine sees both frames in one read
+ * and sends the backend only RST_STREAM(CANCEL). (A client that sends only
+ * RST_STREAM is forwarded as only RST_STREAM by both engines.)
  */
-export function nodeEngineHalfClosesOnCancel(cCoreBackend: boolean): { todo?: string } {
-  if (!cCoreBackend || testEngine() !== 'nodejs') return {};
-  return { todo: 'node:http2 sends END_STREAM before RST_STREAM(CANCEL) on cancel' };
+export function nodeEngineForwardsClientHalfClose(): { todo?: string } {
+  if (testEngine() !== 'nodejs') return {};
+  return { todo: "node:http2 delivers the grpc-js client's END_STREAM before its RST_STREAM" };
 }
