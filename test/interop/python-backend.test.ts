@@ -9,7 +9,7 @@ import { connectClient } from '../helpers/harness.js';
 import { proxyConfig, startProxy } from '../helpers/proxy.js';
 import {
   metadataValues,
-  nodeEngineForwardsClientHalfClose,
+  nodeEngineForwardsHalfCloseBeforeReset,
   pythonGrpcVersion,
   SPECIAL_STATUS_MESSAGE,
   startPythonBackend,
@@ -218,10 +218,9 @@ void t.test('grpc-js client → Switchyard → python3-grpcio backend', async (t
     t.equal((await error).code, grpc.status.CANCELLED);
     const end = await endOf(ended);
     // grpc-js cancels with END_STREAM then RST_STREAM; see
-    // nodeEngineForwardsClientHalfClose for why only the nodejs engine
-    // passes the half-close on.
+    // nodeEngineForwardsHalfCloseBeforeReset.
     t.same(end, { how: 'cancelled', method: 'Bidi', tag: 'cancel' }, 'backend saw a cancel', {
-      ...nodeEngineForwardsClientHalfClose(),
+      ...nodeEngineForwardsHalfCloseBeforeReset(),
     });
   });
 
