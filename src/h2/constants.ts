@@ -72,7 +72,7 @@ export function knownErrorCodeName(code: number): string | undefined {
 
 /** `PROTOCOL_ERROR`, or `0x2a` for a code RFC 9113 does not name. */
 export function errorCodeName(code: number): string {
-  return ERROR_NAMES[code] ?? `0x${code.toString(16)}`;
+  return knownErrorCodeName(code) ?? `0x${code.toString(16)}`;
 }
 
 // §6.5.2: setting identifiers.
