@@ -15,11 +15,13 @@ export interface Options {
   readonly streamMessages: number;
   /** Worker counts each Switchyard target runs at (`--workers 1,2`). */
   readonly workers: readonly number[];
+  /** The backends' HTTP/2 stack: `switchyard` (engine-backend.ts, default) or `nodejs` (fast-backend.ts). */
+  readonly backend: 'switchyard' | 'nodejs';
 }
 
 const USAGE = `npm run bench -- [--targets ${DEFAULT_TARGETS.join(',')}] [--rounds 3]
   [--duration 5 | --requests N] [--connections 50[,2,...]] [--streams 10]
-  [--stream-messages 20000] [--workers 1[,2,...]]
+  [--stream-messages 20000] [--workers 1[,2,...]] [--backend switchyard|nodejs]
 targets: ${TARGETS.map((t) => t.name).join(', ')}
 `;
 
@@ -54,6 +56,7 @@ export function options(): Options {
       streams: { type: 'string' },
       'stream-messages': { type: 'string' },
       workers: { type: 'string' },
+      backend: { type: 'string' },
       help: { type: 'boolean' },
     },
   });
@@ -65,6 +68,10 @@ export function options(): Options {
     .split(',')
     .map((t) => t.trim())
     .filter(Boolean);
+  const backend = values.backend ?? 'switchyard';
+  if (backend !== 'switchyard' && backend !== 'nodejs') {
+    usageError(`--backend must be switchyard or nodejs, not ${backend}`);
+  }
   const unknown = targets.filter((t) => !TARGETS.some((spec) => spec.name === t));
   if (unknown.length > 0 || targets.length === 0) {
     usageError(`unknown targets ${unknown.join(', ')}`);
@@ -81,5 +88,6 @@ export function options(): Options {
     streams: Math.floor(positive('streams', values.streams, 10)),
     streamMessages: Math.floor(positive('stream-messages', values['stream-messages'], 20000, 0)),
     workers: countList('workers', values.workers, 1),
+    backend,
   };
 }

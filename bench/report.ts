@@ -67,7 +67,7 @@ function placement(r: Report): string {
   return (
     `proxy on CPU ${r.proxyCpu}` +
     (workers.length > 0 ? ` (${workers.join(', ')}: primary + workers)` : '') +
-    `, backends + h2load on CPU ${r.loadCpu}`
+    `, backends (${r.options.backend} engine) + h2load on CPU ${r.loadCpu}`
   );
 }
 

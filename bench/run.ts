@@ -25,7 +25,8 @@
  * Flags (options.ts, docs/benchmark.md): --targets a,b,c --rounds N
  * --duration S --connections N[,N...] --streams N (h2load -m) --requests N
  * (fixed count instead of --duration) --stream-messages N (0: no streaming
- * case) --workers N[,N...].
+ * case) --workers N[,N...] --backend switchyard|nodejs (the backends' HTTP/2
+ * stack: engine-backend.ts, the default, or fast-backend.ts).
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -43,6 +44,10 @@ import { instances, proxyCpuList, type Instance } from './worker-counts.js';
 
 const PROXY_CPU = 0;
 const LOAD_CPU = 1;
+const BACKEND_SCRIPTS = {
+  switchyard: 'bench/engine-backend.js',
+  nodejs: 'bench/fast-backend.js',
+} as const;
 
 function requireTool(tool: string, hint: string): void {
   try {
@@ -167,7 +172,7 @@ async function main(): Promise<void> {
   try {
     let backendExit: string | undefined;
     for (let i = 0; i < 2; i++) {
-      const backend = await startReady(LOAD_CPU, [node, join(dist, 'bench/fast-backend.js'), '0']);
+      const backend = await startReady(LOAD_CPU, [node, join(dist, BACKEND_SCRIPTS[opts.backend]), '0']);
       backend.child.once('exit', (code, signal) => {
         backendExit ??= `backend ${backend.port} exited (${code ?? signal ?? '?'}) during the run`;
       });
