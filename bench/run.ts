@@ -172,7 +172,11 @@ async function main(): Promise<void> {
   try {
     let backendExit: string | undefined;
     for (let i = 0; i < 2; i++) {
-      const backend = await startReady(LOAD_CPU, [node, join(dist, BACKEND_SCRIPTS[opts.backend]), '0']);
+      const backend = await startReady(LOAD_CPU, [
+        node,
+        join(dist, BACKEND_SCRIPTS[opts.backend]),
+        '0',
+      ]);
       backend.child.once('exit', (code, signal) => {
         backendExit ??= `backend ${backend.port} exited (${code ?? signal ?? '?'}) during the run`;
       });

@@ -43,6 +43,8 @@ interface SwitchyardSetup {
   readonly workers: number;
   /** Extra node flags for the proxy (BENCH_PROXY_NODE_FLAGS), e.g. --cpu-prof. */
   readonly nodeFlags: readonly string[];
+  /** Another build's dist/ to run (the baseline target); default this build's. */
+  readonly dist?: string | undefined;
 }
 
 function writeConfig(
@@ -90,7 +92,7 @@ function command(
   configPath: string,
   nodeFlags: readonly string[],
 ): string[] {
-  const dist = new URL('..', import.meta.url).pathname;
+  const dist = setup.dist ?? new URL('..', import.meta.url).pathname;
   return [
     process.execPath,
     ...nodeFlags,

@@ -50,6 +50,13 @@ export const TARGETS: readonly TargetSpec[] = [
     engine: 'switchyard',
     describe: `Switchyard engine switchyard, ${SWITCHYARD_VARIANTS.minimal}`,
   },
+  {
+    name: 'switchyard-baseline',
+    engine: 'switchyard',
+    describe:
+      'the switchyard target run from another build, BENCH_BASELINE_DIST=<its dist/> ' +
+      '(e.g. a worktree of the last commit): a change measured against its baseline in one run',
+  },
   { name: 'haproxy', describe: `HAProxy, ${HAPROXY_VARIANTS.full}` },
   { name: 'haproxy-min', describe: `HAProxy, ${HAPROXY_VARIANTS.minimal}` },
 ];
@@ -106,8 +113,14 @@ export async function startTarget(instance: Instance, ctx: StartContext): Promis
     case 'nodejs':
     case 'nodejs-min':
     case 'switchyard':
-    case 'switchyard-min': {
-      const [engine, min] = name.split('-');
+    case 'switchyard-min':
+    case 'switchyard-baseline': {
+      const baseline = name === 'switchyard-baseline';
+      const dist = baseline ? process.env['BENCH_BASELINE_DIST'] : undefined;
+      if (baseline && (dist === undefined || dist === '')) {
+        throw new Unavailable('set BENCH_BASELINE_DIST to the dist/ of the build to compare with');
+      }
+      const [engine, min] = baseline ? ['switchyard', undefined] : name.split('-');
       const workers = instance.workers ?? 1;
       const cpus = proxyCpuList(workers, ctx.cpuCount, ctx.proxyCpu, ctx.loadCpu);
       const running = await startSwitchyard(
@@ -119,6 +132,7 @@ export async function startTarget(instance: Instance, ctx: StartContext): Promis
           cpu: cpus,
           workers,
           nodeFlags: ctx.proxyNodeFlags,
+          dist,
         },
         label.replace(/ ×/, '-x'),
       );

@@ -780,6 +780,8 @@ export const ClusterSchema = Type.Object(
     authority: Type.Optional(
       Type.String({
         minLength: 1,
+        // Visible ASCII: it goes out as a header value unchecked (RFC 9113 §8.2.1).
+        pattern: '^[\\x21-\\x7e]+$',
         description: ':authority sent upstream; default: the client’s.',
       }),
     ),

@@ -4,8 +4,7 @@
  * until the call's handler attaches (the same turn, normally) request bytes
  * wait in a small queue with the stream paused.
  */
-import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http2';
-import { isGrpcContentType } from '../grpc/http-status-mapping.js';
+import type { OutgoingHttpHeaders } from 'node:http2';
 import { NO_ERROR } from '../h2/constants.js';
 import type { H2Stream, StreamHandler } from '../h2/h2-stream.js';
 import type {
@@ -13,13 +12,11 @@ import type {
   DownstreamHandler,
   RequestHead,
 } from '../listener/downstream-call.js';
-import { fieldsFromHeaders, headersFromFields } from './header-objects.js';
+import { fieldsFromHeaders } from './header-objects.js';
+import { NativeRequestHead, type RequestOrigin } from './native-request-head.js';
 
 /** Where a connection's calls come from: read once per connection, shared by its calls. */
-export interface ConnectionOrigin {
-  readonly listener: string;
-  readonly remoteAddress: string;
-  readonly clientSubject: string | undefined;
+export interface ConnectionOrigin extends RequestOrigin {
   /** The listener's bookkeeping: called first when any of its streams closes. */
   readonly streamClosed: (stream: H2Stream) => void;
 }
@@ -38,19 +35,7 @@ export class NativeDownstreamCall implements DownstreamCall, StreamHandler {
   constructor(stream: H2Stream, fields: string[], endStream: boolean, origin: ConnectionOrigin) {
     this.#stream = stream;
     this.#origin = origin;
-    const headers: IncomingHttpHeaders = headersFromFields(fields);
-    this.head = {
-      method: headers[':method'] ?? '',
-      path: headers[':path'] ?? '',
-      authority: headers[':authority'] ?? headers.host ?? '',
-      scheme: headers[':scheme'] ?? 'http',
-      headers,
-      isGrpc: isGrpcContentType(headers['content-type']),
-      endStream,
-      remoteAddress: origin.remoteAddress,
-      listener: origin.listener,
-      clientSubject: origin.clientSubject,
-    };
+    this.head = new NativeRequestHead(fields, endStream, origin);
     stream.handler = this;
   }
 

@@ -4,12 +4,16 @@
  * way `Http2UpstreamCall` does, the "backend never saw it" cases first
  * (transparent retries replay exactly those).
  */
-import type { OutgoingHttpHeaders } from 'node:http2';
 import { ProxyError } from '../errors/proxy-error.js';
 import { CANCEL } from '../h2/constants.js';
 import type { H2Stream, StreamCloseReason, StreamHandler } from '../h2/h2-stream.js';
 import { errorFromResetCode } from '../upstream/reset-errors.js';
-import type { UpstreamCall, UpstreamHandler } from '../upstream/upstream-call.js';
+import {
+  isFieldList,
+  type UpstreamCall,
+  type UpstreamHandler,
+  type UpstreamRequestHead,
+} from '../upstream/upstream-call.js';
 import { fieldsFromHeaders, headersFromFields } from './header-objects.js';
 import type { NativeUpstreamSession } from './native-upstream-session.js';
 
@@ -27,14 +31,15 @@ export class NativeUpstreamCall implements UpstreamCall, StreamHandler {
   /** Opens the stream on `session`; throws a ProxyError when it cannot be opened. */
   constructor(
     session: NativeUpstreamSession,
-    headers: OutgoingHttpHeaders,
+    head: UpstreamRequestHead,
     endStream: boolean,
     handler: UpstreamHandler,
     onConnected?: () => void,
   ) {
     this.#session = session;
     this.#handler = handler;
-    const fields = fieldsFromHeaders(headers);
+    // Fields from upstreamRequestFields are fit to send as they are (mutable in type only).
+    const fields = isFieldList(head) ? (head as string[]) : fieldsFromHeaders(head);
     try {
       this.#stream = session.connection.request(fields, endStream, this);
     } catch (error) {

@@ -6,7 +6,6 @@
  * `SessionLifecycle`'s; this class feeds it the connection's events.
  */
 import net from 'node:net';
-import type { OutgoingHttpHeaders } from 'node:http2';
 import { NO_ERROR, errorCodeName } from '../h2/constants.js';
 import { connectH2 } from '../h2/h2-client.js';
 import type { H2Connection } from '../h2/h2-connection.js';
@@ -17,7 +16,11 @@ import {
   SessionLifecycle,
   type UpstreamSessionOptions,
 } from '../upstream/session-lifecycle.js';
-import type { UpstreamCall, UpstreamHandler } from '../upstream/upstream-call.js';
+import type {
+  UpstreamCall,
+  UpstreamHandler,
+  UpstreamRequestHead,
+} from '../upstream/upstream-call.js';
 import { tlsConnectOptions } from '../upstream/upstream-tls.js';
 import { NativeUpstreamCall } from './native-upstream-call.js';
 
@@ -74,7 +77,7 @@ export class NativeUpstreamSession extends SessionLifecycle {
   }
 
   openCall(
-    headers: OutgoingHttpHeaders,
+    headers: UpstreamRequestHead,
     endStream: boolean,
     handler: UpstreamHandler,
     onConnected?: () => void,

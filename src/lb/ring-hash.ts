@@ -11,7 +11,7 @@
  * The ring is built once per cluster (O(V log V) for V points); a pick is a
  * binary search plus a short walk.
  */
-import type { IncomingHttpHeaders } from 'node:http2';
+import { headerValue } from '../listener/header-value.js';
 import type { LoadBalancer, Member, Pickable, PickRequest, RandomSource } from './load-balancer.js';
 import { weightedRandom } from './random.js';
 
@@ -55,12 +55,6 @@ export class RingHash<E extends Pickable> implements LoadBalancer<E> {
     }
     return undefined;
   }
-}
-
-function headerValue(headers: IncomingHttpHeaders, name: string): string | undefined {
-  const value = headers[name];
-  if (value === undefined) return undefined;
-  return Array.isArray(value) ? value.join(',') : value;
 }
 
 /** First index whose hash is >= `target` (hashes.length if none). */

@@ -13,6 +13,15 @@ export interface RequestHead {
   readonly scheme: string;
   /** All request headers including pseudo-headers, as received. */
   readonly headers: IncomingHttpHeaders;
+  /**
+   * The request's header fields as the switchyard engine received them
+   * (`[name, value, ...]`, checked by its RFC 9113 §8.2 validation), so the
+   * upstream request is built from them without a header object; undefined
+   * on the nodejs engine.
+   */
+  readonly fields?: readonly string[] | undefined;
+  /** One header's value (repeated fields joined as `headers` has them); cheaper than `headers`. */
+  header(name: string): string | undefined;
   /** content-type is application/grpc or application/grpc+... */
   readonly isGrpc: boolean;
   /** The request had END_STREAM on its HEADERS: no body follows. */

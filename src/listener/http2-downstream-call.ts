@@ -8,6 +8,7 @@ import http2, {
 import { isGrpcContentType } from '../grpc/http-status-mapping.js';
 import { clientSubject } from './client-subject.js';
 import { markLocalReset } from './connection-guard.js';
+import { headerValue } from './header-value.js';
 import type { DownstreamCall, DownstreamHandler, RequestHead } from './downstream-call.js';
 
 const { NGHTTP2_FLAG_END_STREAM } = http2.constants;
@@ -37,6 +38,7 @@ export class Http2DownstreamCall implements DownstreamCall {
       remoteAddress: clientAddress(stream),
       listener,
       clientSubject: clientSubject(stream.session),
+      header: (name) => headerValue(headers, name),
     };
   }
 

@@ -11,12 +11,12 @@ import type { Route } from '../router/route-table.js';
 
 /** Milliseconds the call may take, or undefined for no limit; throws a ProxyError. */
 export function callTimeoutMs(head: RequestHead, route: Route): number | undefined {
-  const given = head.headers['grpc-timeout'];
+  const given = head.header('grpc-timeout');
   let timeoutMs = route.timeoutMs;
   if (given !== undefined && head.isGrpc) {
-    const clientMs = typeof given === 'string' ? parseGrpcTimeout(given) : undefined;
+    const clientMs = parseGrpcTimeout(given);
     if (clientMs === undefined) {
-      throw new ProxyError('bad_request', `malformed grpc-timeout "${String(given)}"`);
+      throw new ProxyError('bad_request', `malformed grpc-timeout "${given}"`);
     }
     timeoutMs = timeoutMs === undefined ? clientMs : Math.min(timeoutMs, clientMs);
   }

@@ -316,7 +316,7 @@ export class Forwarder implements AttemptOwner {
     } else {
       return false;
     }
-    const endpoint = this.#cluster.balancer.pick({ headers: this.#client.head.headers });
+    const endpoint = this.#cluster.balancer.pick(this.#client.head);
     if (endpoint === undefined) return false;
     // The replacement inherits a hedged attempt's budget slot.
     const slot = attempt.budgetSlot;
@@ -367,7 +367,7 @@ export class Forwarder implements AttemptOwner {
     ]);
     let endpoint: Endpoint | undefined;
     for (let pick = 0; pick < UNTRIED_PICKS; pick++) {
-      endpoint = this.#cluster.balancer.pick({ headers: this.#client.head.headers });
+      endpoint = this.#cluster.balancer.pick(this.#client.head);
       if (endpoint === undefined || !tried.has(endpoint)) break;
     }
     return endpoint;

@@ -10,7 +10,11 @@ import type { RequestHead } from '../listener/downstream-call.js';
 import type { Cluster } from '../upstream/cluster.js';
 import type { Endpoint } from '../upstream/endpoint.js';
 import type { UpstreamCall, UpstreamHandler } from '../upstream/upstream-call.js';
-import { upstreamRequestHeaders } from './header-rewrite.js';
+import {
+  upstreamRequestFields,
+  upstreamRequestHeaders,
+  type UpstreamHeaderOptions,
+} from './header-rewrite.js';
 
 export interface UpstreamRequest {
   readonly cluster: Cluster;
@@ -29,18 +33,23 @@ export function openUpstream(
   request: UpstreamRequest,
 ): UpstreamCall {
   const { cluster, head } = request;
-  const headers = upstreamRequestHeaders(head, {
+  const options: UpstreamHeaderOptions = {
     authority: cluster.authority,
     scheme: cluster.scheme,
     appendForwardedFor: request.appendForwardedFor,
     requestId: request.requestId,
-  });
-  if (request.deadline !== undefined) {
-    headers['grpc-timeout'] = formatGrpcTimeout(request.deadline - performance.now());
-  }
-  if (request.previousAttempts > 0) {
-    headers['grpc-previous-rpc-attempts'] = String(request.previousAttempts);
-  }
+    grpcTimeout:
+      request.deadline === undefined
+        ? undefined
+        : formatGrpcTimeout(request.deadline - performance.now()),
+    previousAttempts: request.previousAttempts,
+  };
+  // The switchyard engine's head has fields and its sessions take fields.
+  const fields = head.fields;
+  const headers =
+    fields === undefined
+      ? upstreamRequestHeaders(head, options)
+      : upstreamRequestFields(head, fields, options);
   const session = endpoint.pool.acquire();
   const pending = session.ready ? undefined : cluster.limits.pending;
   if (pending !== undefined && !pending.tryAcquire()) {

@@ -8,7 +8,6 @@
  * ProxyError, which becomes a local reply (`sendLocalReply`). The outcome is
  * classified once, when the client side closes, and given to every sink.
  */
-import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http2';
 import { ProxyError, toProxyError } from '../errors/proxy-error.js';
 import { MessageSizeGuard } from '../grpc/message-size-guard.js';
@@ -28,6 +27,7 @@ import type { ClientSide } from './client-side.js';
 import { Forwarder } from './forwarder.js';
 import { downstreamHeaders } from './header-rewrite.js';
 import { sendLocalReply } from './local-reply.js';
+import { requestIds } from './request-id.js';
 import type { Snapshot } from './snapshot.js';
 
 /** What a listener gives all its calls: where outcomes go, and its own settings. */
@@ -79,8 +79,8 @@ export class ProxyCall implements DownstreamHandler, ClientSide {
       this.#requestGuard = new MessageSizeGuard(limit);
       this.#responseGuard = new MessageSizeGuard(limit);
     }
-    const given = down.head.headers['x-request-id'];
-    this.#requestId = typeof given === 'string' && given !== '' ? given : randomUUID();
+    const given = down.head.header('x-request-id');
+    this.#requestId = given !== undefined && given !== '' ? given : requestIds.next();
   }
 
   /** Runs the call; every failure ends in a local reply, never a throw. */
@@ -143,7 +143,7 @@ export class ProxyCall implements DownstreamHandler, ClientSide {
   }
 
   #pick(cluster: Cluster): Endpoint {
-    const endpoint = cluster.balancer.pick({ headers: this.#down.head.headers });
+    const endpoint = cluster.balancer.pick(this.#down.head);
     if (endpoint === undefined) {
       throw new ProxyError('no_healthy_endpoint', `no healthy endpoint in cluster ${cluster.name}`);
     }

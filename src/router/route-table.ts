@@ -7,6 +7,7 @@ import type { IncomingHttpHeaders } from 'node:http2';
 import { requireDuration } from '../config/duration.js';
 import type { RouteConfig, RouteMatchConfig } from '../config/schema.js';
 import { MAX_TIMER_MS } from '../grpc/grpc-timeout.js';
+import { headerValue } from '../listener/header-value.js';
 import { HedgePolicy } from '../retry/hedge-policy.js';
 import { RetryPolicy } from '../retry/retry-policy.js';
 
@@ -136,7 +137,7 @@ function compileMatch(match: RouteMatchConfig): Predicate[] {
   }
   if (match.authority !== undefined) predicates.push(compileAuthority(match.authority));
   for (const [name, value] of Object.entries(match.headers ?? {})) {
-    predicates.push((r) => headerValue(r.headers[name]) === value);
+    predicates.push((r) => headerValue(r.headers, name) === value);
   }
   return predicates;
 }
@@ -162,8 +163,4 @@ function stripPort(authority: string): string {
   const colon = authority.lastIndexOf(':');
   if (colon < 0 || authority.endsWith(']')) return authority;
   return authority.slice(0, colon);
-}
-
-function headerValue(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value.join(',') : value;
 }

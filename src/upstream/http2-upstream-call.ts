@@ -1,12 +1,14 @@
 /** `UpstreamCall` over a node:http2 client stream on a pooled session. */
-import http2, {
-  type ClientHttp2Stream,
-  type IncomingHttpHeaders,
-  type OutgoingHttpHeaders,
-} from 'node:http2';
+import http2, { type ClientHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
+import { headersFromFields } from '../engine/header-objects.js';
 import { ProxyError } from '../errors/proxy-error.js';
 import { errorFromResetCode, resetCodeName } from './reset-errors.js';
-import type { UpstreamCall, UpstreamHandler } from './upstream-call.js';
+import {
+  isFieldList,
+  type UpstreamCall,
+  type UpstreamHandler,
+  type UpstreamRequestHead,
+} from './upstream-call.js';
 import type { UpstreamSession } from './upstream-session.js';
 
 const { NGHTTP2_FLAG_END_STREAM, NGHTTP2_NO_ERROR } = http2.constants;
@@ -36,13 +38,15 @@ export class Http2UpstreamCall implements UpstreamCall {
    */
   constructor(
     upstream: UpstreamSession,
-    headers: OutgoingHttpHeaders,
+    head: UpstreamRequestHead,
     endStream: boolean,
     handler: UpstreamHandler,
     onConnected?: () => void,
   ) {
     let stream: ClientHttp2Stream;
     try {
+      // Fields reach this engine only if an engine mix ever hands them over.
+      const headers = isFieldList(head) ? headersFromFields([...head]) : head;
       stream = upstream.request(headers, endStream, this.#abort.signal);
     } catch (error) {
       throw openError(error, upstream);

@@ -5,8 +5,7 @@
  * a call from these counters; the session opens the call itself, so the
  * forward stage never touches an engine's stream type.
  */
-import type { OutgoingHttpHeaders } from 'node:http2';
-import type { UpstreamCall, UpstreamHandler } from './upstream-call.js';
+import type { UpstreamCall, UpstreamHandler, UpstreamRequestHead } from './upstream-call.js';
 
 export interface PooledSession {
   readonly authority: string;
@@ -39,7 +38,7 @@ export interface PooledSession {
    * ProxyError when the stream cannot even be opened.
    */
   openCall(
-    headers: OutgoingHttpHeaders,
+    headers: UpstreamRequestHead,
     endStream: boolean,
     handler: UpstreamHandler,
     onConnected?: () => void,

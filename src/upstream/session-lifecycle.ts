@@ -8,7 +8,6 @@
  * (`settingsReceived`, `goawayReceived`, `sessionError`, `sessionClosed`)
  * and give it only PING, close and destroy.
  */
-import type { OutgoingHttpHeaders } from 'node:http2';
 import { ENHANCE_YOUR_CALM } from '../h2/constants.js';
 import type { Logger } from '../log/logger.js';
 import type {
@@ -17,7 +16,7 @@ import type {
   SessionEvents,
   SessionPlan,
 } from './pooled-session.js';
-import type { UpstreamCall, UpstreamHandler } from './upstream-call.js';
+import type { UpstreamCall, UpstreamHandler, UpstreamRequestHead } from './upstream-call.js';
 import {
   closedAfterHandshake,
   describeTlsFailure,
@@ -110,7 +109,7 @@ export abstract class SessionLifecycle implements PooledSession {
   // ── what the engine gives ──────────────────────────────────────────────
 
   abstract openCall(
-    headers: OutgoingHttpHeaders,
+    headers: UpstreamRequestHead,
     endStream: boolean,
     handler: UpstreamHandler,
     onConnected?: () => void,

@@ -3,7 +3,7 @@
  * implementation is `Http2UpstreamCall`; a frame-level engine can provide the
  * same interface later.
  */
-import type { IncomingHttpHeaders } from 'node:http2';
+import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http2';
 import type { ProxyError } from '../errors/proxy-error.js';
 
 /** Events from the backend side, delivered to the one handler of the call. */
@@ -29,4 +29,16 @@ export interface UpstreamCall {
   cancel(): void;
   pauseResponse(): void;
   resumeResponse(): void;
+}
+
+/**
+ * The request head an upstream call opens with: a header object, or flat
+ * `[name, value, ...]` fields whose every value is fit to send (built by
+ * `upstreamRequestFields` from fields the switchyard engine checked). The
+ * switchyard engine sends fields as they are; node:http2 needs an object.
+ */
+export type UpstreamRequestHead = OutgoingHttpHeaders | readonly string[];
+
+export function isFieldList(head: UpstreamRequestHead): head is readonly string[] {
+  return Array.isArray(head);
 }

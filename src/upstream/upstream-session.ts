@@ -27,7 +27,7 @@ import {
   standalonePlan,
   type UpstreamSessionOptions,
 } from './session-lifecycle.js';
-import type { UpstreamCall, UpstreamHandler } from './upstream-call.js';
+import type { UpstreamCall, UpstreamHandler, UpstreamRequestHead } from './upstream-call.js';
 import { tlsConnectOptions } from './upstream-tls.js';
 
 export {
@@ -73,7 +73,7 @@ export class UpstreamSession extends SessionLifecycle {
   }
 
   openCall(
-    headers: OutgoingHttpHeaders,
+    headers: UpstreamRequestHead,
     endStream: boolean,
     handler: UpstreamHandler,
     onConnected?: () => void,

@@ -1,0 +1,49 @@
+/**
+ * Request ids for calls that arrive without `x-request-id`: UUIDv4-shaped
+ * (version and variant bits set, so anything that parses a UUID accepts
+ * them), but not 122 fresh random bits each. The first 74 random bits are
+ * drawn once per process, the last 48 (the final group) count calls,
+ * spread by a multiplication with an odd constant modulo 2^48 (a bijection,
+ * so no two of the process's first 2^48 ids collide, and consecutive ids do
+ * not share a suffix a sampler might bucket on).
+ *
+ * Why not `crypto.randomUUID()`: it measured about 5% of the proxy's
+ * garbage per call (it assembles 20 substrings), for randomness an id does
+ * not need. Unique across processes (workers, restarts) by the per-process
+ * bits: two processes share a prefix with probability 2^-74.
+ */
+import { randomUUID } from 'node:crypto';
+
+/** An odd 48-bit multiplier, split in 24-bit halves so every product stays exact in a double. */
+const MUL_HIGH = 0x9e3779;
+const MUL_LOW = 0x7f4a7d;
+const TWO_24 = 0x1000000;
+
+export class RequestIds {
+  /** `xxxxxxxx-xxxx-4xxx-yxxx-`: the random part, with version and variant. */
+  readonly #prefix: string;
+  #count: number;
+
+  /** `seed` and `firstCount` are for tests: a fixed prefix, a count far along. */
+  constructor(seed: string = randomUUID(), firstCount = 0) {
+    this.#prefix = seed.slice(0, 24);
+    this.#count = firstCount;
+  }
+
+  next(): string {
+    const count = this.#count++;
+    const low = count % TWO_24;
+    const high = (count - low) / TWO_24;
+    // (count × MUL) mod 2^48, as low and high 24-bit words.
+    const product = low * MUL_LOW;
+    const productLow = product % TWO_24;
+    const carry = (product - productLow) / TWO_24;
+    const productHigh =
+      (carry + ((high * MUL_LOW) % TWO_24) + ((low * MUL_HIGH) % TWO_24)) % TWO_24;
+    const suffix = productHigh * TWO_24 + productLow;
+    return this.#prefix + suffix.toString(16).padStart(12, '0');
+  }
+}
+
+/** The process's ids (each worker process has its own prefix). */
+export const requestIds = new RequestIds();
