@@ -2,7 +2,7 @@
  * Incremental HTTP/2 frame parser (RFC 9113 §4.1): socket chunks in, whole
  * frames out through one callback.
  *
- * A frame that lies within one chunk is handed over as a subarray of that
+ * A frame that lies within one chunk is handed over as a range of that
  * chunk (no copy: DATA payloads reach the stream handler as slices of what
  * the socket read). Only a frame split across chunks is assembled, into one
  * buffer of its exact size, so a large frame costs one copy whatever the
@@ -21,11 +21,20 @@ import {
 import { H2ConnectionError } from './h2-error.js';
 
 export interface FrameSink {
-  /** One frame; `payload` is valid (unless copied) until the call returns. */
-  onFrame(type: number, flags: number, streamId: number, payload: Buffer): void;
+  /**
+   * One frame, whose payload is `buffer[start, end)`: a range of the socket
+   * read, so the sink makes a view (a Buffer object) only of the payloads it
+   * keeps (DATA) and reads the rest in place.
+   */
+  onFrame(
+    type: number,
+    flags: number,
+    streamId: number,
+    buffer: Buffer,
+    start: number,
+    end: number,
+  ): void;
 }
-
-const EMPTY = Buffer.alloc(0);
 
 export class FrameReader {
   /** The largest payload accepted: our advertised SETTINGS_MAX_FRAME_SIZE. */
@@ -95,7 +104,7 @@ export class FrameReader {
       if (start + length <= end) {
         if (length > this.maxFrameSize) this.tooLarge(length);
         off = start + length;
-        sink.onFrame(type, flags, streamId, length === 0 ? EMPTY : chunk.subarray(start, off));
+        sink.onFrame(type, flags, streamId, chunk, start, off);
         continue;
       }
       this.startBody(length, type, flags, streamId);
@@ -123,7 +132,7 @@ export class FrameReader {
     off += take;
     if (this.bodyFilled === body.length) {
       this.body = undefined;
-      this.sink.onFrame(this.bodyType, this.bodyFlags, this.bodyStream, body);
+      this.sink.onFrame(this.bodyType, this.bodyFlags, this.bodyStream, body, 0, body.length);
     }
     return off;
   }

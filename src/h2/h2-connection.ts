@@ -116,6 +116,8 @@ interface PendingPing {
   readonly callback: (error: Error | null) => void;
 }
 
+/** The payload of an empty DATA frame. */
+const EMPTY = Buffer.alloc(0);
 /** DATA bytes one flush may queue before yielding to the event loop. */
 const PUMP_BUDGET = 256 * 1024;
 /** Stream ids we sent RST_STREAM for, remembered to ignore the peer's frames in flight. */
@@ -420,7 +422,14 @@ export class H2Connection implements FrameSink, WriterOwner {
   // ------------------------------------------------------- frames coming in
 
   /** @internal FrameSink: one frame from the reader. */
-  onFrame(type: number, flags: number, streamId: number, payload: Buffer): void {
+  onFrame(
+    type: number,
+    flags: number,
+    streamId: number,
+    buffer: Buffer,
+    start: number,
+    end: number,
+  ): void {
     try {
       if (this.contStream !== 0 && type !== FRAME_CONTINUATION) {
         throw protocolError('frame other than CONTINUATION inside a header block');
@@ -429,34 +438,36 @@ export class H2Connection implements FrameSink, WriterOwner {
         throw protocolError('the first frame must be SETTINGS');
       }
       switch (type) {
+        // The frequent frames are read in place; a view is made of DATA (passed
+        // on) and of the rare frame types.
         case FRAME_DATA:
-          this.onData(flags, streamId, payload);
+          this.onData(flags, streamId, end === start ? EMPTY : buffer.subarray(start, end));
           break;
         case FRAME_HEADERS:
-          this.onHeaders(flags, streamId, payload);
+          this.onHeaders(flags, streamId, buffer, start, end);
           break;
         case FRAME_PRIORITY:
-          this.onPriority(streamId, payload);
+          this.onPriority(streamId, buffer.subarray(start, end));
           break;
         case FRAME_RST_STREAM:
-          this.onRstStream(streamId, payload);
+          this.onRstStream(streamId, buffer, start, end);
           break;
         case FRAME_SETTINGS:
-          this.onSettings(flags, streamId, payload);
+          this.onSettings(flags, streamId, buffer.subarray(start, end));
           break;
         case FRAME_PUSH_PROMISE:
           throw protocolError('PUSH_PROMISE (push is disabled)');
         case FRAME_PING:
-          this.onPing(flags, streamId, payload);
+          this.onPing(flags, streamId, buffer.subarray(start, end));
           break;
         case FRAME_GOAWAY:
-          this.onGoaway(streamId, payload);
+          this.onGoaway(streamId, buffer.subarray(start, end));
           break;
         case FRAME_WINDOW_UPDATE:
-          this.onWindowUpdate(streamId, payload);
+          this.onWindowUpdate(streamId, buffer, start, end);
           break;
         case FRAME_CONTINUATION:
-          this.onContinuation(flags, streamId, payload);
+          this.onContinuation(flags, streamId, buffer.subarray(start, end));
           break;
         default:
         // §5.5: unknown frame types are ignored.
@@ -499,32 +510,31 @@ export class H2Connection implements FrameSink, WriterOwner {
     throw new H2StreamError(STREAM_CLOSED, id, 'DATA on a closed stream');
   }
 
-  private onHeaders(flags: number, id: number, payload: Buffer): void {
+  private onHeaders(flags: number, id: number, buffer: Buffer, start: number, end: number): void {
     if (id === 0) throw protocolError('HEADERS on stream 0');
-    let off = 0;
-    let end = payload.length;
+    let off = start;
     if ((flags & FLAG_PADDED) !== 0) {
-      if (end < 1) throw new H2ConnectionError(FRAME_SIZE_ERROR, 'PADDED HEADERS too short');
-      end -= payload[0] ?? 0;
-      off = 1;
+      if (end - start < 1)
+        throw new H2ConnectionError(FRAME_SIZE_ERROR, 'PADDED HEADERS too short');
+      end -= buffer[start] ?? 0;
+      off = start + 1;
     }
     if ((flags & FLAG_PRIORITY) !== 0) {
-      if (off + 5 <= end && (payload.readUInt32BE(off) & 0x7fffffff) === id) {
+      if (off + 5 <= end && (buffer.readUInt32BE(off) & 0x7fffffff) === id) {
         flags |= SELF_DEPENDENT;
       }
       off += 5;
     }
     if (off > end) throw protocolError('HEADERS padding or priority exceeds the frame');
-    const fragment = off === 0 && end === payload.length ? payload : payload.subarray(off, end);
-    if (fragment.length === 0 && (flags & FLAG_END_STREAM) === 0) this.countEmpty();
+    if (off === end && (flags & FLAG_END_STREAM) === 0) this.countEmpty();
     else this.emptyRun = 0;
     if ((flags & FLAG_END_HEADERS) !== 0) {
-      this.onHeaderBlock(id, flags, fragment);
+      this.onHeaderBlock(id, flags, buffer, off, end);
       return;
     }
     this.contStream = id;
     this.contFlags = flags;
-    this.contParts.push(fragment);
+    this.contParts.push(buffer.subarray(off, end));
     this.contCount = 0;
   }
 
@@ -542,14 +552,21 @@ export class H2Connection implements FrameSink, WriterOwner {
     const parts = this.contParts;
     this.contParts = [];
     this.contStream = 0;
-    const block = parts.length === 1 ? parts[0] : undefined;
-    this.onHeaderBlock(id, this.contFlags, block ?? Buffer.concat(parts));
+    const block = (parts.length === 1 ? parts[0] : undefined) ?? Buffer.concat(parts);
+    this.onHeaderBlock(id, this.contFlags, block, 0, block.length);
   }
 
-  private onHeaderBlock(id: number, flags: number, block: Buffer): void {
+  /** A complete header block, `buffer[start, end)`. */
+  private onHeaderBlock(
+    id: number,
+    flags: number,
+    buffer: Buffer,
+    start: number,
+    end: number,
+  ): void {
     let fields: HeaderFields;
     try {
-      fields = this.decoder.decode(block);
+      fields = this.decoder.decodeRange(buffer, start, end);
     } catch (error) {
       throw new H2ConnectionError(COMPRESSION_ERROR, (error as Error).message);
     }
@@ -623,8 +640,8 @@ export class H2Connection implements FrameSink, WriterOwner {
     }
   }
 
-  private onRstStream(id: number, payload: Buffer): void {
-    if (payload.length !== 4) throw new H2ConnectionError(FRAME_SIZE_ERROR, 'RST_STREAM length');
+  private onRstStream(id: number, buffer: Buffer, start: number, end: number): void {
+    if (end - start !== 4) throw new H2ConnectionError(FRAME_SIZE_ERROR, 'RST_STREAM length');
     if (id === 0) throw protocolError('RST_STREAM on stream 0');
     if (this.resetRate.hit()) {
       this.abuse('rapid_reset');
@@ -632,7 +649,7 @@ export class H2Connection implements FrameSink, WriterOwner {
     }
     const stream = this.streams.get(id);
     if (stream !== undefined) {
-      stream.finish(payload.readUInt32BE(0), 'reset_remote');
+      stream.finish(buffer.readUInt32BE(start), 'reset_remote');
       return;
     }
     if (this.isIdle(id)) throw protocolError(`RST_STREAM on idle stream ${id}`);
@@ -769,9 +786,9 @@ export class H2Connection implements FrameSink, WriterOwner {
     this.maybeEnd();
   }
 
-  private onWindowUpdate(id: number, payload: Buffer): void {
-    if (payload.length !== 4) throw new H2ConnectionError(FRAME_SIZE_ERROR, 'WINDOW_UPDATE length');
-    const increment = payload.readUInt32BE(0) & 0x7fffffff;
+  private onWindowUpdate(id: number, buffer: Buffer, start: number, end: number): void {
+    if (end - start !== 4) throw new H2ConnectionError(FRAME_SIZE_ERROR, 'WINDOW_UPDATE length');
+    const increment = buffer.readUInt32BE(start) & 0x7fffffff;
     if (id === 0) {
       if (increment === 0) throw protocolError('WINDOW_UPDATE of 0 on the connection');
       const window = this.sendWindow + increment;

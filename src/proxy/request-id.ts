@@ -19,14 +19,17 @@ const MUL_HIGH = 0x9e3779;
 const MUL_LOW = 0x7f4a7d;
 const TWO_24 = 0x1000000;
 
+const HEX = '0123456789abcdef';
+const HEX_CODES = Array.from(HEX, (c) => c.charCodeAt(0));
+
 export class RequestIds {
-  /** `xxxxxxxx-xxxx-4xxx-yxxx-`: the random part, with version and variant. */
-  readonly #prefix: string;
+  /** The id being made: `xxxxxxxx-xxxx-4xxx-yxxx-` (random, with version and variant), then the suffix. */
+  readonly #text = Buffer.alloc(36);
   #count: number;
 
   /** `seed` and `firstCount` are for tests: a fixed prefix, a count far along. */
   constructor(seed: string = randomUUID(), firstCount = 0) {
-    this.#prefix = seed.slice(0, 24);
+    this.#text.write(seed.slice(0, 24), 0, 'latin1');
     this.#count = firstCount;
   }
 
@@ -40,8 +43,15 @@ export class RequestIds {
     const carry = (product - productLow) / TWO_24;
     const productHigh =
       (carry + ((high * MUL_LOW) % TWO_24) + ((low * MUL_HIGH) % TWO_24)) % TWO_24;
-    const suffix = productHigh * TWO_24 + productLow;
-    return this.#prefix + suffix.toString(16).padStart(12, '0');
+    // Hex digits written into one buffer and read out as one flat string:
+    // cheaper than number-to-string conversions and concatenation.
+    const text = this.#text;
+    for (let i = 0; i < 6; i++) {
+      const shift = 20 - 4 * i;
+      text[24 + i] = HEX_CODES[(productHigh >> shift) & 15] as number;
+      text[30 + i] = HEX_CODES[(productLow >> shift) & 15] as number;
+    }
+    return text.toString('latin1', 0, 36);
   }
 }
 

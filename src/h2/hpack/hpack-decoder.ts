@@ -40,6 +40,8 @@ export class HpackDecoder {
   // Per-block state, fields so the hot path allocates nothing.
   private block: Buffer = EMPTY_BLOCK;
   private position = 0;
+  /** Where the block being decoded ends in `block` (a frame's range of a socket read). */
+  private blockEnd = 0;
   private listSize = 0;
   /** Decoded length of the last string read (also when it was not materialised). */
   private lastStringLength = 0;
@@ -92,23 +94,31 @@ export class HpackDecoder {
    * sets `oversize` for this block.
    */
   decode(block: Uint8Array, out: string[] = []): string[] {
-    this.block = Buffer.isBuffer(block)
+    const buffer = Buffer.isBuffer(block)
       ? block
       : Buffer.from(block.buffer, block.byteOffset, block.byteLength);
-    this.position = 0;
+    return this.decodeRange(buffer, 0, buffer.length, out);
+  }
+
+  /** `decode` of the block `buffer[start, end)`, without a view made of it. */
+  decodeRange(buffer: Buffer, start: number, end: number, out: string[] = []): string[] {
+    this.block = buffer;
+    this.position = start;
+    this.blockEnd = end;
     this.listSize = 0;
     this.blockOversize = false;
     try {
       this.decodeFields(out);
     } finally {
       this.block = EMPTY_BLOCK;
+      this.blockEnd = 0;
     }
     return out;
   }
 
   private decodeFields(out: string[]): void {
     const block = this.block;
-    const end = block.length;
+    const end = this.blockEnd;
     let atBlockStart = true;
     while (this.position < end) {
       const first = block[this.position] ?? 0;
@@ -189,12 +199,14 @@ export class HpackDecoder {
    */
   private readString(room: number): string {
     const block = this.block;
-    if (this.position >= block.length) throw new HpackError('header block truncated in a string');
+    if (this.position >= this.blockEnd) {
+      throw new HpackError('header block truncated in a string');
+    }
     const huffman = ((block[this.position] ?? 0) & 0x80) !== 0;
     const length = this.readInteger(7);
     const start = this.position;
     const end = start + length;
-    if (end > block.length) throw new HpackError('string literal runs past the header block');
+    if (end > this.blockEnd) throw new HpackError('string literal runs past the header block');
     this.position = end;
     if (!huffman) {
       this.lastStringLength = length;
@@ -217,7 +229,7 @@ export class HpackDecoder {
     if (value < prefixMax) return value;
     let shift = 0;
     for (;;) {
-      if (this.position >= block.length)
+      if (this.position >= this.blockEnd)
         throw new HpackError('header block truncated in an integer');
       const octet = block[this.position++] ?? 0;
       value += (octet & 0x7f) * 2 ** shift;

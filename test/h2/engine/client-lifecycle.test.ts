@@ -71,7 +71,8 @@ async function rawServer(t: Test, onFrame: (f: Frame, c: RawConnection) => void)
     };
     const reader = new FrameReader(
       {
-        onFrame(type, flags, streamId, p) {
+        onFrame(type, flags, streamId, buffer, start, end) {
+          const p = buffer.subarray(start, end);
           if (type === FRAME_SETTINGS && (flags & FLAG_ACK) === 0) {
             send(frame(FRAME_SETTINGS, FLAG_ACK, 0));
           }

@@ -54,8 +54,8 @@ async function rawServer(t: Test, script: Script): Promise<{ port: number; frame
     send(frame(FRAME_SETTINGS, 0, 0, payload));
     const reader = new FrameReader(
       {
-        onFrame(type, flags, streamId, p) {
-          const f = { type, flags, streamId, payload: Buffer.from(p) };
+        onFrame(type, flags, streamId, buffer, start, end) {
+          const f = { type, flags, streamId, payload: Buffer.from(buffer.subarray(start, end)) };
           frames.push(f);
           if (type === FRAME_SETTINGS && (flags & FLAG_ACK) === 0 && script.ack !== false) {
             send(frame(FRAME_SETTINGS, FLAG_ACK, 0));

@@ -23,7 +23,8 @@ function reader(
   const payloads: Buffer[] = [];
   const r = new FrameReader(
     {
-      onFrame(type, flags, streamId, payload) {
+      onFrame(type, flags, streamId, buffer, start, end) {
+        const payload = buffer.subarray(start, end);
         payloads.push(payload);
         seen.push({ type, flags, streamId, payload: payload.toString('hex') });
       },

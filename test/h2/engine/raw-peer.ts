@@ -49,8 +49,9 @@ export class RawPeer {
     this.socket = socket;
     const reader = new FrameReader(
       {
-        onFrame: (type, flags, streamId, payload) => {
-          this.frames.push({ type, flags, streamId, payload: Buffer.from(payload) });
+        onFrame: (type, flags, streamId, buffer, start, end) => {
+          const payload = Buffer.from(buffer.subarray(start, end));
+          this.frames.push({ type, flags, streamId, payload });
           this.wake();
         },
       },
