@@ -15,7 +15,6 @@ import { DEFAULTS, type Config, type EngineName, type ListenerConfig } from '../
 import type { NodeIssue } from '../config/yaml-locator.js';
 import type { DnsResolver } from '../discovery/dns-resolver.js';
 import { awaitFirstLookups } from '../discovery/first-lookups.js';
-import { ProxyError } from '../errors/proxy-error.js';
 import {
   createOutlierDetector,
   type OutlierDetector,
@@ -208,9 +207,7 @@ export class Switchyard {
         }
         const proxyCall = new ProxyCall(call, this.#snapshot, env);
         proxyCall.run();
-        return () => {
-          proxyCall.abort(new ProxyError('shutting_down', 'the proxy is shutting down'));
-        };
+        return proxyCall;
       },
       this.#logger,
     );

@@ -148,7 +148,7 @@ export class NativeListener implements ProxyListener {
         },
         cancelStream: (stream, cancel) => {
           if (cancel === undefined) stream.reset(CANCEL);
-          else cancel();
+          else cancel.cancel();
         },
         destroyAll: () => {
           for (const connection of this.#connections) connection.destroy();

@@ -6,6 +6,7 @@
  * its connections and streams; the order and the timers live here, once.
  */
 import type { Server } from 'node:net';
+import type { CancelCall } from './proxy-listener.js';
 
 /** Last-stream-id of the first GOAWAY of a graceful close: "any stream may still arrive". */
 const MAX_STREAM_ID = 2 ** 31 - 1;
@@ -58,14 +59,14 @@ export function goAwayTwice(connection: DrainingConnection): Promise<void> {
 export interface DrainableListener<Stream> {
   readonly server: Server;
   /** Calls in flight: each stream with how to cancel its call (undefined: not routed yet). */
-  readonly streams: ReadonlyMap<Stream, (() => void) | undefined>;
+  readonly streams: ReadonlyMap<Stream, CancelCall | undefined>;
   /** Both GOAWAYs on every open connection; resolves when every second one is out. */
   goAwayAll(): Promise<void>;
   /**
    * Ends a call left at the end of the grace period: `cancel` when it has one
    * (its handler replies), else resets the stream with CANCEL.
    */
-  cancelStream(stream: Stream, cancel: (() => void) | undefined): void;
+  cancelStream(stream: Stream, cancel: CancelCall | undefined): void;
   /** Destroys every connection, and every socket still in a handshake. */
   destroyAll(): void;
   /** Sets what runs when the last stream closes (undefined: nothing waits for it). */

@@ -174,7 +174,7 @@ export class Listener implements ProxyListener {
         cancelStream: (stream, cancel) => {
           markLocalReset(stream);
           if (cancel === undefined) stream.close(http2.constants.NGHTTP2_CANCEL);
-          else cancel();
+          else cancel.cancel();
         },
         destroyAll: () => {
           for (const session of this.#sessions) session.destroy();

@@ -12,7 +12,10 @@ import type { DownstreamCall } from './downstream-call.js';
  * own) should the listener's grace period run out while it is in flight.
  */
 export type CallHandler = (call: DownstreamCall) => CancelCall | undefined;
-export type CancelCall = () => void;
+/** An object, not a closure: the call's handler itself, so accepting a call allocates nothing for it. */
+export interface CancelCall {
+  cancel(): void;
+}
 
 export interface ProxyListener {
   readonly name: string;

@@ -272,6 +272,11 @@ export class ProxyCall implements DownstreamHandler, ClientSide {
     this.fail(error);
   }
 
+  /** CancelCall: the listener's grace period ran out with the call in flight. */
+  cancel(): void {
+    this.abort(new ProxyError('shutting_down', 'the proxy is shutting down'));
+  }
+
   /** Ends the call with a local reply for this error (once); every attempt is cancelled. */
   fail(error: ProxyError): void {
     if (this.over) return;
