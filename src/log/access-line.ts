@@ -8,35 +8,31 @@
  * a third of the access log's cost per call).
  */
 import type { CallOutcome } from '../outcome/call-outcome.js';
+import { jsonNumber, jsonString } from './json-literal.js';
+import { LineFragments } from './line-fragments.js';
 
-export function accessLineFields(o: CallOutcome): string {
-  let s = ',"request_id":' + str(o.requestId) + ',"listener":' + str(o.listener);
-  if (o.clientSubject !== undefined) s += ',"client_subject":' + str(o.clientSubject);
-  s += ',"method":' + str(o.method) + ',"path":' + str(o.path);
-  s += ',"authority":' + str(o.authority);
-  if (o.route !== undefined) s += ',"route":' + str(o.route);
-  if (o.cluster !== undefined) s += ',"cluster":' + str(o.cluster);
-  if (o.endpoint !== undefined) s += ',"endpoint":' + str(o.endpoint);
-  s += ',"source":' + str(o.source);
-  if (o.grpcStatus !== undefined) s += ',"grpc_status":' + num(o.grpcStatus);
-  if (o.httpStatus !== undefined) s += ',"http_status":' + num(o.httpStatus);
-  if (o.error !== undefined) s += ',"error":' + str(o.error);
-  if (o.errorMessage !== undefined) s += ',"error_message":' + str(o.errorMessage);
-  s += ',"duration_ms":' + msString(o.durationMs);
-  s += ',"bytes_in":' + num(o.bytesIn) + ',"bytes_out":' + num(o.bytesOut);
-  s += ',"attempts":' + num(o.attempts) + ',"retries":' + num(o.retries);
-  if (o.earlierAttempts.length > 0) {
-    // Rare (a call that was retried or hedged): the generic path is fine.
-    const earlier = o.earlierAttempts.map((a) => ({
-      endpoint: a.endpoint,
-      grpc_status: a.grpcStatus,
-      error: a.error,
-      duration_ms: roundMs(a.durationMs),
-      then: a.then,
-    }));
-    s += ',"earlier_attempts":' + JSON.stringify(earlier);
+/** Writes the fields of each call; keeps the parts that repeat (line-fragments.ts). */
+export class AccessLineFields {
+  readonly #fragments = new LineFragments();
+
+  of(o: CallOutcome): string {
+    const fragments = this.#fragments;
+    let s = ',"request_id":' + jsonString(o.requestId) + fragments.middle(o);
+    if (o.errorMessage !== undefined) s += ',"error_message":' + jsonString(o.errorMessage);
+    s += ',"duration_ms":' + msString(o.durationMs) + fragments.tail(o);
+    if (o.earlierAttempts.length > 0) {
+      // Rare (a call that was retried or hedged): the generic path is fine.
+      const earlier = o.earlierAttempts.map((a) => ({
+        endpoint: a.endpoint,
+        grpc_status: a.grpcStatus,
+        error: a.error,
+        duration_ms: roundMs(a.durationMs),
+        then: a.then,
+      }));
+      s += ',"earlier_attempts":' + JSON.stringify(earlier);
+    }
+    return s;
   }
-  return s;
 }
 
 /** Milliseconds to the microsecond, as the access log has always shown them. */
@@ -53,7 +49,7 @@ function roundMs(ms: number): number {
  */
 export function msString(ms: number): string {
   const us = Math.round(ms * 1000);
-  if (!(us >= 0 && us < 1e12)) return num(us / 1000);
+  if (!(us >= 0 && us < 1e12)) return jsonNumber(us / 1000);
   const whole = Math.floor(us / 1000);
   let fraction = us - whole * 1000;
   if (fraction === 0) return String(whole);
@@ -63,22 +59,4 @@ export function msString(ms: number): string {
     width--;
   }
   return String(whole) + '.' + String(fraction).padStart(width, '0');
-}
-
-function num(n: number): string {
-  return Number.isFinite(n) ? String(n) : 'null';
-}
-
-/**
- * A JSON string literal. Most values need no escaping at all; anything with
- * a quote, backslash, control character or surrogate goes to JSON.stringify.
- */
-export function str(value: string): string {
-  for (let i = 0; i < value.length; i++) {
-    const c = value.charCodeAt(i);
-    if (c < 32 || c === 34 || c === 92 || (c >= 0xd800 && c <= 0xdfff)) {
-      return JSON.stringify(value);
-    }
-  }
-  return '"' + value + '"';
 }

@@ -1,6 +1,6 @@
 /** One JSON line per finished call: the access log. */
 import type { CallOutcome, OutcomeSink } from '../outcome/call-outcome.js';
-import { accessLineFields } from './access-line.js';
+import { AccessLineFields } from './access-line.js';
 import type { Logger } from './logger.js';
 import { lineWriter, type InfoLineWriter } from './pino-line.js';
 
@@ -8,6 +8,7 @@ export class AccessLog implements OutcomeSink {
   readonly #logger: Logger;
   /** Writes the hand-serialised line; undefined for a logger pino must serialise for. */
   readonly #write: InfoLineWriter | undefined;
+  readonly #fields = new AccessLineFields();
 
   constructor(logger: Logger) {
     this.#logger = logger;
@@ -17,7 +18,7 @@ export class AccessLog implements OutcomeSink {
   record(o: CallOutcome): void {
     if (!this.#logger.isLevelEnabled('info')) return;
     if (this.#write !== undefined) {
-      this.#write(accessLineFields(o));
+      this.#write(this.#fields.of(o));
       return;
     }
     this.#logger.info(accessLineObject(o), 'call');

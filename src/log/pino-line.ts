@@ -7,6 +7,7 @@
  * logger `lineWriter` returns undefined and the caller logs normally.
  */
 import { pino, type Logger } from 'pino';
+import { flat } from './flat-string.js';
 
 /** Writes one `info` line whose fields (`,"key":value…`) are given; the message is fixed. */
 export type InfoLineWriter = (fields: string) => void;
@@ -53,10 +54,14 @@ export function lineWriter(logger: Logger, message: string): InfoLineWriter | un
     return undefined;
   }
   const timeOf = time as () => string;
-  const messagePart = ',' + JSON.stringify(messageKey) + ':' + JSON.stringify(message) + end;
+  // Parts every line takes are flat: one piece each for the destination to walk.
+  const messagePart = flat(',' + JSON.stringify(messageKey) + ':' + JSON.stringify(message) + end);
+  flat(levelPrefix);
+  let flatBindings = '';
   return (fields) => {
     // Bindings read per line: a child's bindings may be replaced (setBindings).
     const bindings = internals[s.chindingsSym] as string;
+    if (bindings !== flatBindings) flatBindings = flat(bindings);
     stream.write(levelPrefix + timeOf() + bindings + fields + messagePart);
   };
 }

@@ -7,14 +7,18 @@
  * names from the gRPC code table, error codes from ERROR_TABLE, clusters and
  * endpoints from config and discovery.
  */
-import { Counter, Histogram, type Registry } from 'prom-client';
-import { GrpcStatus, grpcStatusName } from '../grpc/status.js';
+import { Counter, type Registry } from 'prom-client';
 import type { RequestHead } from '../listener/downstream-call.js';
 import type { CallOutcome, OutcomeSink } from '../outcome/call-outcome.js';
 import type { Route } from '../router/route-table.js';
+import { ClusterSeries, type ClusterMetrics } from './cluster-series.js';
 import { DirectionTotals } from './direction-totals.js';
-import { GrpcMethodLabeler } from './grpc-method-labels.js';
+import { GrpcMethodLabeler, type GrpcMethodLabels } from './grpc-method-labels.js';
+import { MethodSeries, methodKey, type MethodMetrics } from './method-series.js';
 import { SummedCounter } from './summed-counter.js';
+import { SummedHistogram } from './summed-histogram.js';
+
+export { grpcCodeLabel } from './grpc-code-labels.js';
 
 /** Handling-time buckets in seconds: 1 ms to 30 s. */
 export const HANDLING_SECONDS_BUCKETS: readonly number[] = [
@@ -24,44 +28,47 @@ export const HANDLING_SECONDS_BUCKETS: readonly number[] = [
 /** The `endpoint` label of a call that never got an endpoint (no route, none available...). */
 export const NO_ENDPOINT_LABEL = 'none';
 
-type MethodLabel = 'grpc_service' | 'grpc_method';
-
 export class CallMetrics implements OutcomeSink {
   readonly #labeler = new GrpcMethodLabeler();
-  /** The counters every call adds to: summed in maps, read at scrape (summed-counter.ts). */
-  readonly #started: SummedCounter<MethodLabel>;
-  readonly #handled: SummedCounter<MethodLabel | 'grpc_code'>;
-  readonly #handling: Histogram<MethodLabel>;
-  /** Messages and body bytes, summed per call and read at scrape (direction-totals.ts). */
-  readonly #messages: DirectionTotals<MethodLabel>;
+  /**
+   * The counters every call adds to are summed in plain cells and read at
+   * scrape (summed-counter.ts, summed-histogram.ts, direction-totals.ts);
+   * a call reaches its cells through its method's and cluster's series.
+   */
+  readonly #method: MethodMetrics;
+  readonly #cluster: ClusterMetrics;
+  /**
+   * By labels object: the labeler hands out one object per label set. A
+   * WeakMap, and a by-value map behind it, so that a labels object that is
+   * not reused would cost a lookup, never a leak or a second series.
+   */
+  readonly #methodSeries = new WeakMap<GrpcMethodLabels, MethodSeries>();
+  readonly #methodSeriesByKey = new Map<string, MethodSeries>();
+  readonly #clusterSeries = new Map<string, ClusterSeries>();
   readonly #bytes: DirectionTotals<'listener'>;
-  readonly #upstreamCalls: SummedCounter<'cluster' | 'endpoint' | 'source'>;
-  readonly #attempts: SummedCounter<'cluster'>;
-  readonly #retries: SummedCounter<'cluster'>;
   readonly #attemptsGivenUp: Counter<'cluster' | 'endpoint' | 'then'>;
   readonly #timeouts: Counter<'cluster' | 'kind'>;
   readonly #localReplies: Counter<'error'>;
 
   constructor(registry: Registry) {
     const registers = [registry];
-    this.#started = new SummedCounter(registry, {
+    const started = new SummedCounter(registry, {
       name: 'grpc_server_started_total',
       help: 'gRPC calls accepted by the proxy.',
       labelNames: ['grpc_service', 'grpc_method'],
     });
-    this.#handled = new SummedCounter(registry, {
+    const handled = new SummedCounter(registry, {
       name: 'grpc_server_handled_total',
       help: 'gRPC calls finished, by the status the client saw.',
       labelNames: ['grpc_service', 'grpc_method', 'grpc_code'],
     });
-    this.#handling = new Histogram({
+    const handling = new SummedHistogram(registry, {
       name: 'grpc_server_handling_seconds',
       help: 'Time from accepting a gRPC call to its end, in seconds.',
       labelNames: ['grpc_service', 'grpc_method'],
-      buckets: [...HANDLING_SECONDS_BUCKETS],
-      registers,
+      buckets: HANDLING_SECONDS_BUCKETS,
     });
-    this.#messages = new DirectionTotals(registry, ['grpc_service', 'grpc_method'], {
+    const messages = new DirectionTotals(registry, ['grpc_service', 'grpc_method'], {
       received: {
         name: 'grpc_server_msg_received_total',
         help: 'gRPC messages received from clients (counted when a call ends).',
@@ -81,21 +88,23 @@ export class CallMetrics implements OutcomeSink {
         help: 'Response body bytes sent to clients, by listener (counted when a call ends).',
       },
     });
-    this.#upstreamCalls = new SummedCounter(registry, {
+    this.#method = { started, handled, handling, messages };
+    const calls = new SummedCounter(registry, {
       name: 'switchyard_upstream_calls_total',
       help: 'Calls routed to a cluster, by the endpoint of their last attempt and who answered.',
       labelNames: ['cluster', 'endpoint', 'source'],
     });
-    this.#attempts = new SummedCounter(registry, {
+    const attempts = new SummedCounter(registry, {
       name: 'switchyard_upstream_attempts_total',
       help: 'Upstream attempts (every retry and transparent retry adds one), by cluster.',
       labelNames: ['cluster'],
     });
-    this.#retries = new SummedCounter(registry, {
+    const retries = new SummedCounter(registry, {
       name: 'switchyard_upstream_retries_total',
       help: 'Retries made under a route retry policy (transparent retries not counted), by cluster.',
       labelNames: ['cluster'],
     });
+    this.#cluster = { calls, attempts, retries };
     this.#attemptsGivenUp = new Counter({
       name: 'switchyard_upstream_attempts_retried_total',
       help: 'Attempts that failed and were given up for another attempt, by endpoint and how the call went on (retry or transparent).',
@@ -119,35 +128,31 @@ export class CallMetrics implements OutcomeSink {
   /** A call was accepted and goes to ProxyCall; `route` is what the snapshot's table matches. */
   callStarted(head: RequestHead, route: Route | undefined): void {
     if (!head.isGrpc) return;
-    const labels = this.#labeler.labels(head.path, route?.grpcOnly ?? false);
-    this.#started.add(methodKey(labels), labels);
+    this.#methodSeriesOf(head.path, route?.grpcOnly ?? false).started();
   }
 
   record(outcome: CallOutcome): void {
     if (outcome.grpc) {
-      const labels = this.#labeler.labels(outcome.path, outcome.grpcRoute);
-      // Keyed by value: labels of a refused method name are a new object each time.
-      const key = methodKey(labels);
-      const code = grpcCodeLabel(outcome.grpcStatus);
-      const handledKey = `${key}\n${code}`;
-      if (!this.#handled.increment(handledKey)) {
-        this.#handled.add(handledKey, { ...labels, grpc_code: code });
-      }
-      this.#handling.observe(labels, outcome.durationMs / 1000);
-      this.#messages.add(key, labels, outcome.messagesIn, outcome.messagesOut);
+      this.#methodSeriesOf(outcome.path, outcome.grpcRoute).finished(
+        outcome.grpcStatus,
+        outcome.durationMs / 1000,
+        outcome.messagesIn,
+        outcome.messagesOut,
+      );
     }
     const listener = outcome.listener;
-    this.#bytes.add(listener, { listener }, outcome.bytesIn, outcome.bytesOut);
-    if (outcome.cluster !== undefined) {
-      const cluster = outcome.cluster;
+    const bytes = this.#bytes.find(listener) ?? this.#bytes.cell(listener, { listener });
+    bytes.received += outcome.bytesIn;
+    bytes.sent += outcome.bytesOut;
+    const cluster = outcome.cluster;
+    if (cluster !== undefined) {
       const endpoint = outcome.endpoint ?? NO_ENDPOINT_LABEL;
-      const source = outcome.source;
-      const callsKey = `${cluster}\n${endpoint}\n${source}`;
-      if (!this.#upstreamCalls.increment(callsKey)) {
-        this.#upstreamCalls.add(callsKey, { cluster, endpoint, source });
+      let series = this.#clusterSeries.get(cluster);
+      if (series === undefined) {
+        series = new ClusterSeries(this.#cluster, cluster);
+        this.#clusterSeries.set(cluster, series);
       }
-      if (outcome.attempts > 0) this.#attempts.add(cluster, { cluster }, outcome.attempts);
-      if (outcome.retries > 0) this.#retries.add(cluster, { cluster }, outcome.retries);
+      series.called(endpoint, outcome.source, outcome.attempts, outcome.retries);
       let perTry = outcome.error === 'upstream_timeout' ? 1 : 0;
       for (const attempt of outcome.earlierAttempts) {
         this.#attemptsGivenUp.inc({ cluster, endpoint: attempt.endpoint, then: attempt.then });
@@ -158,20 +163,19 @@ export class CallMetrics implements OutcomeSink {
     }
     if (outcome.source === 'local') this.#localReplies.inc({ error: outcome.error ?? 'internal' });
   }
-}
 
-/** A method's labels by value; neither part contains a newline (names are path segments). */
-function methodKey(labels: {
-  readonly grpc_service: string;
-  readonly grpc_method: string;
-}): string {
-  return `${labels.grpc_service}\n${labels.grpc_method}`;
+  #methodSeriesOf(path: string, grpcRoute: boolean): MethodSeries {
+    const labels = this.#labeler.labels(path, grpcRoute);
+    let series = this.#methodSeries.get(labels);
+    if (series === undefined) {
+      const key = methodKey(labels);
+      series = this.#methodSeriesByKey.get(key);
+      if (series === undefined) {
+        series = new MethodSeries(this.#method, labels);
+        this.#methodSeriesByKey.set(key, series);
+      }
+      this.#methodSeries.set(labels, series);
+    }
+    return series;
+  }
 }
-
-/** The status name (`OK`, `UNAVAILABLE`); a code outside the table counts as UNKNOWN. */
-export function grpcCodeLabel(status: number | undefined): string {
-  if (status === undefined || !KNOWN_CODES.has(status)) return 'UNKNOWN';
-  return grpcStatusName(status);
-}
-
-const KNOWN_CODES: ReadonlySet<number> = new Set(Object.values<number>(GrpcStatus));

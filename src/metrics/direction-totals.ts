@@ -1,12 +1,13 @@
 /**
  * Per-label totals of something that flows both ways (messages, bytes),
- * summed in a plain map on the data path and handed to two prom-client
+ * summed in plain cells on the data path and handed to two prom-client
  * counters at scrape: a label hash per call and direction would cost more
  * than the sum itself.
  */
 import { Counter, type Registry } from 'prom-client';
 
-interface Totals<L extends string> {
+/** One label set's running totals; callers may keep the cell and add to it directly. */
+export interface DirectionCell<L extends string> {
   readonly labels: Readonly<Record<L, string>>;
   received: number;
   sent: number;
@@ -18,7 +19,7 @@ export interface CounterSpec {
 }
 
 export class DirectionTotals<L extends string> {
-  readonly #totals = new Map<string, Totals<L>>();
+  readonly #totals = new Map<string, DirectionCell<L>>();
 
   /** Registers the `received` and `sent` counters, read from these totals at scrape. */
   constructor(
@@ -40,17 +41,22 @@ export class DirectionTotals<L extends string> {
     }
   }
 
+  /** The cell of `key`, undefined until `cell` made it: lets callers skip building labels. */
+  find(key: string): DirectionCell<L> | undefined {
+    return this.#totals.get(key);
+  }
+
   /**
-   * Adds one call's amounts under `key`, which names `labels` by value
-   * (label objects of one key need not be the same object).
+   * The cell of `key`, which names `labels` by value (label objects of one
+   * key need not be the same object; the first one is kept). A new cell is
+   * exposed (at 0) from the next scrape on.
    */
-  add(key: string, labels: Readonly<Record<L, string>>, received: number, sent: number): void {
+  cell(key: string, labels: Readonly<Record<L, string>>): DirectionCell<L> {
     let total = this.#totals.get(key);
     if (total === undefined) {
       total = { labels, received: 0, sent: 0 };
       this.#totals.set(key, total);
     }
-    total.received += received;
-    total.sent += sent;
+    return total;
   }
 }

@@ -9,6 +9,10 @@
  * service keeps at most `maxMethodsPerService` distinct names (the first
  * seen); later ones are `unknown`. A name, once admitted, stays admitted, so
  * a call's labels at accept and at finish agree.
+ *
+ * The same label set is always the same object (one per admitted path, one
+ * per service for refused names, one for unknown), and there are boundedly
+ * many: CallMetrics caches its per-method series by that identity.
  */
 export const UNKNOWN_LABEL = 'unknown';
 
@@ -31,6 +35,8 @@ export class GrpcMethodLabeler {
    * names: services of configured routes × maxMethodsPerService.
    */
   readonly #byPath = new Map<string, GrpcMethodLabels>();
+  /** `<service>`/`unknown` per service, for its refused method names. */
+  readonly #refused = new Map<string, GrpcMethodLabels>();
 
   constructor(maxMethodsPerService = DEFAULT_MAX_METHODS_PER_SERVICE) {
     this.#maxMethodsPerService = maxMethodsPerService;
@@ -46,19 +52,27 @@ export class GrpcMethodLabeler {
     if (!path.startsWith('/') || slash < 0) return UNKNOWN;
     const service = path.slice(1, slash);
     const method = path.slice(slash + 1);
-    if (!METHOD_NAME.test(method)) return { grpc_service: service, grpc_method: UNKNOWN_LABEL };
+    if (!METHOD_NAME.test(method)) return this.#refusedLabels(service);
     let seen = this.#methods.get(service);
     if (seen === undefined) {
       seen = new Set();
       this.#methods.set(service, seen);
     }
     if (!seen.has(method)) {
-      if (seen.size >= this.#maxMethodsPerService)
-        return { grpc_service: service, grpc_method: UNKNOWN_LABEL };
+      if (seen.size >= this.#maxMethodsPerService) return this.#refusedLabels(service);
       seen.add(method);
     }
     const labels = { grpc_service: service, grpc_method: method };
     this.#byPath.set(path, labels);
+    return labels;
+  }
+
+  #refusedLabels(service: string): GrpcMethodLabels {
+    let labels = this.#refused.get(service);
+    if (labels === undefined) {
+      labels = { grpc_service: service, grpc_method: UNKNOWN_LABEL };
+      this.#refused.set(service, labels);
+    }
     return labels;
   }
 }

@@ -1,5 +1,5 @@
 /**
- * A prom-client counter whose per-call increments go to a plain map and are
+ * A prom-client counter whose per-call increments go to plain cells and are
  * handed to prom-client at scrape (as `DirectionTotals` does for two
  * counters): `Counter.inc(labels)` hashes the label object (sorting its
  * names) and validates every label on each call, which costs more than the
@@ -8,7 +8,11 @@
  */
 import { Counter, type Registry } from 'prom-client';
 
-interface Total<L extends string> {
+/**
+ * One series' running total. Callers may keep the cell and add to `value`
+ * directly (a property write per call instead of a map lookup by key).
+ */
+export interface CounterCell<L extends string> {
   readonly labels: Readonly<Record<L, string>>;
   value: number;
 }
@@ -20,7 +24,7 @@ export interface SummedCounterSpec<L extends string> {
 }
 
 export class SummedCounter<L extends string> {
-  readonly #totals = new Map<string, Total<L>>();
+  readonly #totals = new Map<string, CounterCell<L>>();
 
   constructor(registry: Registry, spec: SummedCounterSpec<L>) {
     const totals = this.#totals;
@@ -37,20 +41,16 @@ export class SummedCounter<L extends string> {
   }
 
   /**
-   * Adds `value` (> 0) under `key`, which names `labels` by value (label
-   * objects of one key need not be the same object; the first one is kept).
+   * The cell of `key`, which names `labels` by value (label objects of one
+   * key need not be the same object; the first one is kept). A new cell is
+   * exposed from the next scrape on, even at 0: add to it before yielding.
    */
-  add(key: string, labels: Readonly<Record<L, string>>, value = 1): void {
-    const total = this.#totals.get(key);
-    if (total === undefined) this.#totals.set(key, { labels, value });
-    else total.value += value;
-  }
-
-  /** Adds `value` under a `key` counted before; false (nothing added) for a new key. */
-  increment(key: string, value = 1): boolean {
-    const total = this.#totals.get(key);
-    if (total === undefined) return false;
-    total.value += value;
-    return true;
+  cell(key: string, labels: Readonly<Record<L, string>>): CounterCell<L> {
+    let total = this.#totals.get(key);
+    if (total === undefined) {
+      total = { labels, value: 0 };
+      this.#totals.set(key, total);
+    }
+    return total;
   }
 }

@@ -106,6 +106,55 @@ void t.test('the fast line is byte for byte pino’s', (t) => {
   t.end();
 });
 
+void t.test('lines stay pino’s as the cached parts are reused and replaced', (t) => {
+  // One AccessLog for all: its cached parts (per path, per endpoint, the
+  // last status and counts) are hit, missed and outgrown along the way.
+  const fast = capture((d) => pino(options, d).child({ module: 'access' }));
+  const reference = capture((d) => pino(options, d).child({ module: 'access' }));
+  const log = new AccessLog(fast.logger);
+  let seed = 11;
+  const random = (): number => (seed = (seed * 16807) % 2147483647) / 2147483647;
+  function pick<T>(items: readonly T[]): T {
+    return items[Math.floor(random() * items.length)] as T;
+  }
+  for (let i = 0; i < 3000; i++) {
+    const o: CallOutcome = {
+      ...pick(outcomes),
+      requestId: pick(['r1', 'r"2', String(i)]),
+      listener: pick(['main', 'other']),
+      clientSubject: pick([undefined, 'CN=a', 'CN="b"']),
+      method: pick(['POST', 'GET']),
+      // Past the cache's bound (1024 paths) now and then.
+      path: i % 4 === 0 ? `/p/${i}` : pick(['/echo.Echo/Unary', '/x\\y', '/é']),
+      authority: pick(['a:1', 'b:2']),
+      route: pick([undefined, 'all', 'e1']),
+      cluster: pick([undefined, 'backends']),
+      endpoint: pick([undefined, 'e1', 'e2', 'e3']),
+      source: pick(['upstream', 'local', 'cancelled'] as const),
+      grpcStatus: pick([undefined, 0, 14]),
+      httpStatus: pick([undefined, 200, 503]),
+      error: pick([undefined, 'no_route'] as const),
+      errorMessage: pick([undefined, 'no route "x"']),
+      durationMs: random() * 10,
+      bytesIn: pick([0, 15, Number.NaN]),
+      bytesOut: pick([20, 21]),
+      attempts: pick([0, 1, 2]),
+      retries: pick([0, 1]),
+    };
+    log.record(o);
+    pinoLine(reference.logger, o);
+  }
+  const fastLines = fast.text().split('\n');
+  const referenceLines = reference.text().split('\n');
+  t.equal(fastLines.length, referenceLines.length);
+  t.equal(
+    fastLines.filter((line, i) => line !== referenceLines[i]).length,
+    0,
+    'every line the same',
+  );
+  t.end();
+});
+
 void t.test('loggers the fast path cannot match still get pino’s own line', (t) => {
   const mixin = (): Record<string, unknown> => ({ extra: 1 });
   const redact = { paths: ['path'] };

@@ -29,6 +29,17 @@ void t.test('at most N method names per service, first seen kept', (t) => {
   t.end();
 });
 
+void t.test('one labels object per label set (CallMetrics caches by identity)', (t) => {
+  const labeler = new GrpcMethodLabeler(1);
+  t.equal(labeler.labels('/s.S/A', true), labeler.labels('/s.S/A', true), 'admitted');
+  t.equal(labeler.labels('/s.S/B', true), labeler.labels('/s.S/C', true), 'refused: over budget');
+  t.equal(labeler.labels('/s.S/a-b', true), labeler.labels('/s.S/B', true), 'refused: not a name');
+  t.same(labeler.labels('/s.S/B', true), { grpc_service: 's.S', grpc_method: 'unknown' });
+  t.not(labeler.labels('/t.T/a-b', true), labeler.labels('/s.S/a-b', true), 'per service');
+  t.equal(labeler.labels('/x', true), labeler.labels('/y', false), 'unknown');
+  t.end();
+});
+
 void t.test('grpc_code: names from the table, UNKNOWN outside it', (t) => {
   t.equal(grpcCodeLabel(0), 'OK');
   t.equal(grpcCodeLabel(14), 'UNAVAILABLE');
