@@ -51,6 +51,7 @@ const head: RequestHead = {
   endStream: false,
   remoteAddress: '10.0.0.2',
   listener: 'main',
+  header: () => undefined,
 };
 
 function outcome(i: number): CallOutcome {
