@@ -174,21 +174,28 @@ export class FrameWriter {
   }
 
   /** HEADERS (+ CONTINUATIONs when `block` exceeds `maxFrameSize`), contiguous as §6.10 requires. */
-  headers(streamId: number, flags: number, block: Uint8Array, maxFrameSize: number): void {
-    let length = block.length;
+  headers(
+    streamId: number,
+    flags: number,
+    block: Buffer,
+    from: number,
+    to: number,
+    maxFrameSize: number,
+  ): void {
+    let length = to - from;
     if (length <= maxFrameSize) {
       const b = this.frame(length, FRAME_HEADERS, flags | FLAG_END_HEADERS, streamId);
-      b.set(block, this.pos);
+      block.copy(b, this.pos, from, to);
       this.pos += length;
       return;
     }
-    let off = 0;
+    let off = from;
     let type = FRAME_HEADERS;
-    while (off < block.length) {
-      length = Math.min(maxFrameSize, block.length - off);
-      const last = off + length === block.length;
+    while (off < to) {
+      length = Math.min(maxFrameSize, to - off);
+      const last = off + length === to;
       const b = this.frame(length, type, last ? flags | FLAG_END_HEADERS : flags, streamId);
-      b.set(block.subarray(off, off + length), this.pos);
+      block.copy(b, this.pos, off, off + length);
       this.pos += length;
       off += length;
       type = FRAME_CONTINUATION;

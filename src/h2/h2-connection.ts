@@ -999,7 +999,17 @@ export class H2Connection implements FrameSink, WriterOwner {
   /** @internal HPACK-encodes `fields` and writes HEADERS (+CONTINUATION). */
   writeHeaderBlock(id: number, fields: HeaderFields, flags: number): void {
     if (this.dead) return;
-    this.writer.headers(id, flags, this.encoder.encode(fields), this.remote.maxFrameSize);
+    const encoder = this.encoder;
+    encoder.encodeInPlace(fields);
+    this.writer.headers(
+      id,
+      flags,
+      encoder.blockBuffer,
+      encoder.blockFrom,
+      encoder.blockTo,
+      this.remote.maxFrameSize,
+    );
+    encoder.rewind();
   }
 
   /** @internal The stream has something to send: into the pump's list. */

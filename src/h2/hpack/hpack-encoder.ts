@@ -91,12 +91,38 @@ export class HpackEncoder {
 
   /** Encodes `fields` (flat [name, value, ...]) into one header block. */
   encode(fields: readonly string[]): Buffer {
+    this.encodeInPlace(fields);
+    return this.output.subarray(this.blockStart, this.position);
+  }
+
+  /**
+   * Encodes `fields` into `blockBuffer[blockFrom, blockTo)`, for a caller
+   * that copies the block at once and then calls `rewind()`, which lets the
+   * next block reuse the space: no Buffer view, no slab filling up.
+   */
+  encodeInPlace(fields: readonly string[]): void {
     this.blockStart = this.position;
     if (this.sizeUpdatePending) this.writeSizeUpdates();
     for (let i = 0; i + 1 < fields.length; i += 2) {
       this.encodeField(fields[i] ?? '', fields[i + 1] ?? '');
     }
-    return this.output.subarray(this.blockStart, this.position);
+  }
+
+  get blockBuffer(): Buffer {
+    return this.output;
+  }
+
+  get blockFrom(): number {
+    return this.blockStart;
+  }
+
+  get blockTo(): number {
+    return this.position;
+  }
+
+  /** The last block (from encodeInPlace) was copied: its space is free again. */
+  rewind(): void {
+    this.position = this.blockStart;
   }
 
   private writeSizeUpdates(): void {
