@@ -10,13 +10,14 @@
 import { DEFAULTS, type ClusterConfig } from '../config/schema.js';
 import { ProxyError } from '../errors/proxy-error.js';
 import { ConcurrencyLimit } from './concurrency-limit.js';
+import type { RetryAdmission } from '../retry/call-retries.js';
 import { RetryBudget } from './retry-budget.js';
 
 /** The limits' names as config, error messages and metrics spell them. */
 export type ClusterLimitName =
   'max_requests' | 'max_pending' | 'max_connections' | 'max_retries' | 'retry_budget';
 
-export class ClusterLimits {
+export class ClusterLimits implements RetryAdmission {
   /** `max_requests`: calls admitted and not yet finished. */
   readonly requests: ConcurrencyLimit;
   /** `max_pending`: calls whose upstream stream waits for its connection. */
@@ -39,6 +40,16 @@ export class ClusterLimits {
       minConcurrency: config.retry_budget?.min_retry_concurrency ?? DEFAULTS.minRetryConcurrency,
       maxRetries: breaker?.max_retries,
     });
+  }
+
+  /** RetryAdmission (the cluster's side of every call's retries, one object for all): the budget. */
+  get budget(): RetryBudget {
+    return this.retries;
+  }
+
+  /** RetryAdmission: calls active in the cluster, which the budget is a share of. */
+  activeCalls(): number {
+    return this.requests.inFlight;
   }
 
   /** Overflows so far by limit (a counter for metrics). */

@@ -94,12 +94,7 @@ export class Forwarder implements AttemptOwner {
     if (route.retry === undefined && route.hedge === undefined) return NO_REPLACEMENT;
     const control = this.#control();
     if (route.retry !== undefined) {
-      const limits = cluster.limits;
-      const retries = new CallRetries(route.retry, {
-        budget: limits.retries,
-        activeCalls: () => limits.requests.inFlight,
-      });
-      return new RetryStrategy(retries, control);
+      return new RetryStrategy(new CallRetries(route.retry, cluster.limits), control);
     }
     if (route.hedge !== undefined) return new HedgeStrategy(route.hedge, control);
     return NO_REPLACEMENT;

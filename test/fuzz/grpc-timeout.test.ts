@@ -76,3 +76,29 @@ void t.test('parse, format, parse: the same deadline, rounded down by less than 
   );
   t.end();
 });
+
+/** The grammar as a regular expression: the hand-written parser must agree with it. */
+function reference(text: string): number | undefined {
+  const match = /^([0-9]{1,8})([HMSmun])$/.exec(text);
+  if (match === null) return undefined;
+  const perUnit = { H: 3_600_000, M: 60_000, S: 1_000, m: 1, u: 0.001, n: 0.000_001 }[
+    match[2] as (typeof UNITS)[number]
+  ];
+  return Math.min(Number(match[1]) * perUnit, MAX_TIMER_MS);
+}
+
+void t.test('the parser agrees with the grammar on any string', (t) => {
+  fc.assert(
+    fc.property(
+      fc.oneof(
+        fc.string({ maxLength: 12 }),
+        valid,
+        fc.tuple(valid, fc.string({ maxLength: 2 })).map(([v, j]) => `${j}${v}`),
+        fc.stringMatching(/^[0-9:/ ]{0,10}[HMSmunx]?$/),
+      ),
+      (text) => Object.is(parseGrpcTimeout(text), reference(text)),
+    ),
+    fuzzParameters(),
+  );
+  t.end();
+});
