@@ -17,6 +17,15 @@ import {
 import { fieldsFromHeaders, headersFromFields } from './header-objects.js';
 import type { NativeUpstreamSession } from './native-upstream-session.js';
 
+/** Calls whose end() came during the current read, half-closed once it has been handled. */
+let halfClosesAfterRead: NativeUpstreamCall[] = [];
+
+function halfCloseAfterRead(): void {
+  const calls = halfClosesAfterRead;
+  halfClosesAfterRead = [];
+  for (const call of calls) call.halfClose();
+}
+
 export class NativeUpstreamCall implements UpstreamCall, StreamHandler {
   readonly #stream: H2Stream;
   readonly #session: NativeUpstreamSession;
@@ -72,10 +81,14 @@ export class NativeUpstreamCall implements UpstreamCall, StreamHandler {
   end(): void {
     if (this.#endQueued) return;
     this.#endQueued = true;
-    queueMicrotask(() => {
-      if (this.#cancelled || this.#stream.closed || this.#stream.localEnded) return;
-      this.#stream.end();
-    });
+    // One microtask for every half-close of the read, not a closure and a microtask each.
+    if (halfClosesAfterRead.push(this) === 1) queueMicrotask(halfCloseAfterRead);
+  }
+
+  /** The deferred half-close of end(), unless a cancel came first. */
+  halfClose(): void {
+    if (this.#cancelled || this.#stream.closed || this.#stream.localEnded) return;
+    this.#stream.end();
   }
 
   cancel(): void {

@@ -444,7 +444,7 @@ export class Forwarder implements AttemptOwner {
     const holdMs = this.#committed ? undefined : this.#strategy.holdMs();
     if (holdMs !== undefined) {
       attempt.heldHeaders = headers;
-      this.#armHold(attempt, headers, holdMs);
+      this.#armHold(attempt, holdMs);
       return;
     }
     this.#commitTo(attempt);
@@ -458,13 +458,37 @@ export class Forwarder implements AttemptOwner {
    * settles the hold before then, so most calls never arm one: no
    * setTimeout/clearTimeout pair and no Timeout object per call.
    */
-  #armHold(attempt: UpstreamAttempt, headers: IncomingHttpHeaders, holdMs: number): void {
-    const heldAt = performance.now();
-    queueMicrotask(() => {
-      if (attempt.heldHeaders !== headers || !this.#isLive(attempt)) return;
-      attempt.after(Math.max(0, holdMs - (performance.now() - heldAt)), () => {
-        if (this.#isLive(attempt)) this.#commitTo(attempt);
-      });
+  #armHold(attempt: UpstreamAttempt, holdMs: number): void {
+    attempt.heldAt = performance.now();
+    attempt.holdMs = holdMs;
+    // One microtask for every hold of the read, not a closure and a microtask each.
+    if (Forwarder.#holding.push(this) === 1) queueMicrotask(Forwarder.#armHolds);
+    Forwarder.#holdingAttempts.push(attempt);
+  }
+
+  /** Forwarders (and their attempts, same index) whose held headers wait for the read's end. */
+  static #holding: Forwarder[] = [];
+  static #holdingAttempts: UpstreamAttempt[] = [];
+
+  static readonly #armHolds = (): void => {
+    const forwarders = Forwarder.#holding;
+    const attempts = Forwarder.#holdingAttempts;
+    Forwarder.#holding = [];
+    Forwarder.#holdingAttempts = [];
+    for (let i = 0; i < forwarders.length; i++) {
+      const forwarder = forwarders[i];
+      const attempt = attempts[i];
+      if (forwarder !== undefined && attempt !== undefined) forwarder.#armHoldTimer(attempt);
+    }
+  };
+
+  /** The hold outlived the read: a timer commits to the attempt when it runs out. */
+  #armHoldTimer(attempt: UpstreamAttempt): void {
+    // Settled meanwhile: committed (headers released) or given up.
+    if (attempt.heldHeaders === undefined || !this.#isLive(attempt)) return;
+    const left = attempt.holdMs - (performance.now() - attempt.heldAt);
+    attempt.after(Math.max(0, left), () => {
+      if (this.#isLive(attempt)) this.#commitTo(attempt);
     });
   }
 

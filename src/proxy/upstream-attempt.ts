@@ -28,6 +28,9 @@ export class UpstreamAttempt implements UpstreamHandler {
   up: UpstreamCall | undefined;
   /** Response headers held while a retry may still follow (retry policies only). */
   heldHeaders: IncomingHttpHeaders | undefined;
+  /** When the headers were held (performance.now()), and for how long at most. */
+  heldAt = 0;
+  holdMs = 0;
   trailers: IncomingHttpHeaders | undefined;
   /** The upstream stream asked the client side to wait (write returned false). */
   congested = false;
