@@ -185,7 +185,7 @@ export class FrameWriter {
     let length = to - from;
     if (length <= maxFrameSize) {
       const b = this.frame(length, FRAME_HEADERS, flags | FLAG_END_HEADERS, streamId);
-      block.copy(b, this.pos, from, to);
+      copyBytes(block, from, to, b, this.pos);
       this.pos += length;
       return;
     }
@@ -195,7 +195,7 @@ export class FrameWriter {
       length = Math.min(maxFrameSize, to - off);
       const last = off + length === to;
       const b = this.frame(length, type, last ? flags | FLAG_END_HEADERS : flags, streamId);
-      block.copy(b, this.pos, off, off + length);
+      copyBytes(block, off, off + length, b, this.pos);
       this.pos += length;
       off += length;
       type = FRAME_CONTINUATION;
@@ -282,4 +282,16 @@ export class FrameWriter {
       this.start = this.pos;
     }
   }
+}
+
+/**
+ * `source[from, to)` into `target` at `at`. A header block is a few dozen
+ * bytes: a loop, where Buffer#copy of a range would make a view first.
+ */
+function copyBytes(source: Buffer, from: number, to: number, target: Buffer, at: number): void {
+  if (to - from > 64) {
+    source.copy(target, at, from, to);
+    return;
+  }
+  for (let i = from; i < to; i++) target[at++] = source[i] as number;
 }

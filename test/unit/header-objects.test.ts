@@ -70,3 +70,26 @@ void t.test('a block with a repeated name is not carried: the object joined it',
   t.same(fieldsFromHeaders(downstreamHeaders(headers)), [':status', '200', 'x-a', '1, 2']);
   t.end();
 });
+
+void t.test('names a peer chooses never reach a prototype', (t) => {
+  const headers = headersFromFields([
+    '__proto__',
+    'polluted',
+    'constructor',
+    'c',
+    'x-a',
+    '1',
+  ]) as Record<string, unknown>;
+  t.equal(headers['__proto__'], 'polluted', '__proto__ is an ordinary field');
+  t.equal(headers['constructor'], 'c');
+  t.same(Object.keys(headers), ['__proto__', 'constructor', 'x-a']);
+  const plain = headersFromFields(['x-a', '1']) as Record<string, unknown>;
+  t.equal(plain['constructor'], undefined, 'nothing inherited to read');
+  t.equal(Reflect.get(plain, 'toString'), undefined);
+  t.equal(Reflect.get(plain, 'hasOwnProperty'), undefined);
+  t.equal(({} as Record<string, unknown>)['polluted'], undefined, 'Object.prototype untouched');
+  const names: string[] = [];
+  for (const name in plain) names.push(name);
+  t.same(names, ['x-a'], 'for…in sees only the fields');
+  t.end();
+});
