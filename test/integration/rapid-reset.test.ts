@@ -213,11 +213,14 @@ void t.test(
     // The proxy, its backends, the good client and the attacker share 2 cores
     // with other work: on this machine (load average ~10) the event loop of an
     // idle test process stalls up to a few hundred ms now and then, so the
-    // undisturbed p99 itself ranges 12-75 ms. The bound (5× the undisturbed
-    // p99, at least +250 ms) passes that noise but fails a proxy that stalls
-    // for a whole flood: each attack connection sends 10,000 streams, and
-    // serving them all costs seconds.
-    const bound = Math.max(5 * undisturbed, undisturbed + 250);
+    // undisturbed p99 itself ranges 12-75 ms. Under attack, run alone, the
+    // p99 measured 92-248 ms in 11 runs of one build and 93-372 ms in 22 runs
+    // of a later one (4 above the old +250 ms floor; a fresh-clone CI run,
+    // with the other test job going, 302 ms against 23 ms). The bound (5× the
+    // undisturbed p99, at least +500 ms) passes that noise but fails a proxy
+    // that stalls for a whole flood: each attack connection sends 10,000
+    // streams, and serving them all costs seconds.
+    const bound = Math.max(5 * undisturbed, undisturbed + 500);
     t.ok(
       attacked < bound,
       `p99 ${attacked.toFixed(1)} ms under attack vs ${undisturbed.toFixed(1)} ms undisturbed (bound ${bound.toFixed(1)})`,
