@@ -7,6 +7,7 @@
 import { ProxyError } from '../errors/proxy-error.js';
 import { CANCEL } from '../h2/constants.js';
 import type { H2Stream, StreamCloseReason, StreamHandler } from '../h2/h2-stream.js';
+import { AfterRead } from '../proxy/after-read.js';
 import { errorFromResetCode } from '../upstream/reset-errors.js';
 import {
   isFieldList,
@@ -18,13 +19,7 @@ import { fieldsFromHeaders, headersFromFields } from './header-objects.js';
 import type { NativeUpstreamSession } from './native-upstream-session.js';
 
 /** Calls whose end() came during the current read, half-closed once it has been handled. */
-let halfClosesAfterRead: NativeUpstreamCall[] = [];
-
-function halfCloseAfterRead(): void {
-  const calls = halfClosesAfterRead;
-  halfClosesAfterRead = [];
-  for (const call of calls) call.halfClose();
-}
+const halfCloses = new AfterRead<NativeUpstreamCall>((call) => call.halfClose());
 
 export class NativeUpstreamCall implements UpstreamCall, StreamHandler {
   readonly #stream: H2Stream;
@@ -81,8 +76,7 @@ export class NativeUpstreamCall implements UpstreamCall, StreamHandler {
   end(): void {
     if (this.#endQueued) return;
     this.#endQueued = true;
-    // One microtask for every half-close of the read, not a closure and a microtask each.
-    if (halfClosesAfterRead.push(this) === 1) queueMicrotask(halfCloseAfterRead);
+    halfCloses.add(this);
   }
 
   /** The deferred half-close of end(), unless a cancel came first. */

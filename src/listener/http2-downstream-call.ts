@@ -13,6 +13,11 @@ import type { DownstreamCall, DownstreamHandler, RequestHead } from './downstrea
 
 const { NGHTTP2_FLAG_END_STREAM } = http2.constants;
 
+/** `RequestHead.header` for a head that has its header object: one function for every head. */
+function headerOfHead(this: RequestHead, name: string): string | undefined {
+  return headerValue(this.headers, name);
+}
+
 export class Http2DownstreamCall implements DownstreamCall {
   readonly head: RequestHead;
   readonly #stream: ServerHttp2Stream;
@@ -38,7 +43,7 @@ export class Http2DownstreamCall implements DownstreamCall {
       remoteAddress: clientAddress(stream),
       listener,
       clientSubject: clientSubject(stream.session),
-      header: (name) => headerValue(headers, name),
+      header: headerOfHead,
     };
   }
 

@@ -36,6 +36,7 @@ import {
 } from './attempt-strategy.js';
 import type { ClientSide, ForwardOptions } from './client-side.js';
 import { HedgeStrategy } from './hedge-strategy.js';
+import { AfterRead } from './after-read.js';
 import { openUpstream } from './open-upstream.js';
 import { RetryStrategy } from './retry-strategy.js';
 import { ReplayBuffer } from './replay-buffer.js';
@@ -53,6 +54,9 @@ const MAX_CONNECT_ATTEMPTS = 3;
 const UNTRIED_PICKS = 3;
 
 const NO_PUSHBACK: Pushback = { kind: 'none' };
+
+/** Attempts whose response headers are held, until the read that brought them is handled. */
+const HELD_AFTER_READ = new AfterRead<UpstreamAttempt>((attempt) => attempt.holdOutlivedRead());
 
 export class Forwarder implements AttemptOwner {
   readonly #client: ClientSide;
@@ -461,29 +465,11 @@ export class Forwarder implements AttemptOwner {
   #armHold(attempt: UpstreamAttempt, holdMs: number): void {
     attempt.heldAt = performance.now();
     attempt.holdMs = holdMs;
-    // One microtask for every hold of the read, not a closure and a microtask each.
-    if (Forwarder.#holding.push(this) === 1) queueMicrotask(Forwarder.#armHolds);
-    Forwarder.#holdingAttempts.push(attempt);
+    HELD_AFTER_READ.add(attempt);
   }
 
-  /** Forwarders (and their attempts, same index) whose held headers wait for the read's end. */
-  static #holding: Forwarder[] = [];
-  static #holdingAttempts: UpstreamAttempt[] = [];
-
-  static readonly #armHolds = (): void => {
-    const forwarders = Forwarder.#holding;
-    const attempts = Forwarder.#holdingAttempts;
-    Forwarder.#holding = [];
-    Forwarder.#holdingAttempts = [];
-    for (let i = 0; i < forwarders.length; i++) {
-      const forwarder = forwarders[i];
-      const attempt = attempts[i];
-      if (forwarder !== undefined && attempt !== undefined) forwarder.#armHoldTimer(attempt);
-    }
-  };
-
   /** The hold outlived the read: a timer commits to the attempt when it runs out. */
-  #armHoldTimer(attempt: UpstreamAttempt): void {
+  onHoldAfterRead(attempt: UpstreamAttempt): void {
     // Settled meanwhile: committed (headers released) or given up.
     if (attempt.heldHeaders === undefined || !this.#isLive(attempt)) return;
     const left = attempt.holdMs - (performance.now() - attempt.heldAt);

@@ -267,14 +267,12 @@ export class ProxyCall implements DownstreamHandler, ClientSide {
     return true;
   }
 
-  /** Ends the call from outside (shutdown): the backend streams are cancelled, the client gets `error`. */
-  abort(error: ProxyError): void {
-    this.fail(error);
-  }
-
-  /** CancelCall: the listener's grace period ran out with the call in flight. */
+  /**
+   * CancelCall: the listener's grace period ran out with the call in flight;
+   * the backend streams are cancelled, the client gets UNAVAILABLE.
+   */
   cancel(): void {
-    this.abort(new ProxyError('shutting_down', 'the proxy is shutting down'));
+    this.fail(new ProxyError('shutting_down', 'the proxy is shutting down'));
   }
 
   /** Ends the call with a local reply for this error (once); every attempt is cancelled. */

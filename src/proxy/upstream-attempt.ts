@@ -20,6 +20,8 @@ export interface AttemptOwner {
   onAttemptEnd(attempt: UpstreamAttempt): void;
   onAttemptDrain(attempt: UpstreamAttempt): void;
   onAttemptError(attempt: UpstreamAttempt, error: ProxyError): void;
+  /** The attempt's held headers were not settled by the read that brought them. */
+  onHoldAfterRead(attempt: UpstreamAttempt): void;
 }
 
 export class UpstreamAttempt implements UpstreamHandler {
@@ -86,5 +88,9 @@ export class UpstreamAttempt implements UpstreamHandler {
 
   onUpstreamError(error: ProxyError): void {
     this.owner.onAttemptError(this, error);
+  }
+
+  holdOutlivedRead(): void {
+    this.owner.onHoldAfterRead(this);
   }
 }
