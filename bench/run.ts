@@ -58,6 +58,11 @@ function requireTool(tool: string, hint: string): void {
   }
 }
 
+/** A space-separated list of node flags from an environment variable. */
+function nodeFlags(variable: string): string[] {
+  return (process.env[variable] ?? '').split(' ').filter(Boolean);
+}
+
 function log(line: string): void {
   process.stderr.write(`bench: ${line}\n`);
 }
@@ -189,7 +194,13 @@ async function main(): Promise<void> {
       loadCpu: LOAD_CPU,
       cpuCount,
       // e.g. BENCH_PROXY_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the proxy.
-      proxyNodeFlags: (process.env['BENCH_PROXY_NODE_FLAGS'] ?? '').split(' ').filter(Boolean),
+      proxyNodeFlags: nodeFlags('BENCH_PROXY_NODE_FLAGS'),
+      // e.g. the same dist as BENCH_BASELINE_DIST with other flags, to measure a flag.
+      baselineNodeFlags: nodeFlags(
+        process.env['BENCH_BASELINE_NODE_FLAGS'] === undefined
+          ? 'BENCH_PROXY_NODE_FLAGS'
+          : 'BENCH_BASELINE_NODE_FLAGS',
+      ),
       note: (line) => {
         notes.push(line);
         log(line);

@@ -82,6 +82,8 @@ export interface StartContext {
   /** CPUs of the machine (the bench's affinity). */
   readonly cpuCount: number;
   readonly proxyNodeFlags: readonly string[];
+  /** Node flags for `switchyard-baseline` (BENCH_BASELINE_NODE_FLAGS, else proxyNodeFlags). */
+  readonly baselineNodeFlags: readonly string[];
   /** Printed once per target, e.g. HAProxy's cfg path. */
   note(line: string): void;
 }
@@ -131,7 +133,7 @@ export async function startTarget(instance: Instance, ctx: StartContext): Promis
           dir: ctx.dir,
           cpu: cpus,
           workers,
-          nodeFlags: ctx.proxyNodeFlags,
+          nodeFlags: baseline ? ctx.baselineNodeFlags : ctx.proxyNodeFlags,
           dist,
         },
         label.replace(/ ×/, '-x'),
