@@ -24,6 +24,7 @@ import type { Endpoint } from '../upstream/endpoint.js';
 import { grpcStatusOf, missingStatus, truncatedMessage } from './attempt-failure.js';
 import { callTimeoutMs, deadlineExceeded } from './call-timeout.js';
 import type { ClientSide } from './client-side.js';
+import { callDeadlines, Deadlined } from './deadline-queue.js';
 import { Forwarder } from './forwarder.js';
 import { downstreamHeaders } from './header-rewrite.js';
 import { sendLocalReply } from './local-reply.js';
@@ -40,7 +41,7 @@ export interface CallEnvironment {
   readonly maxMessageBytes: number | undefined;
 }
 
-export class ProxyCall implements DownstreamHandler, ClientSide {
+export class ProxyCall extends Deadlined implements DownstreamHandler, ClientSide {
   readonly #down: DownstreamCall;
   readonly #env: CallEnvironment;
   readonly #snapshot: Snapshot;
@@ -60,7 +61,7 @@ export class ProxyCall implements DownstreamHandler, ClientSide {
   readonly #responseGuard: MessageSizeGuard | undefined;
   #admitted = false;
   #deadline: number | undefined;
-  #deadlineTimer: NodeJS.Timeout | undefined;
+  #timeoutMs = 0;
   #finished = false;
   #source: OutcomeSource = 'upstream';
   #grpcStatus: number | undefined;
@@ -71,6 +72,7 @@ export class ProxyCall implements DownstreamHandler, ClientSide {
 
   /** `snapshot` is the config this call runs on to its end, read once at accept. */
   constructor(down: DownstreamCall, snapshot: Snapshot, env: CallEnvironment) {
+    super();
     this.#down = down;
     this.#snapshot = snapshot;
     this.#env = env;
@@ -137,9 +139,13 @@ export class ProxyCall implements DownstreamHandler, ClientSide {
     const timeoutMs = callTimeoutMs(this.#down.head, route);
     if (timeoutMs === undefined) return;
     this.#deadline = this.#startedAt + timeoutMs;
-    this.#deadlineTimer = setTimeout(() => {
-      this.fail(deadlineExceeded(timeoutMs));
-    }, timeoutMs);
+    this.#timeoutMs = timeoutMs;
+    callDeadlines.add(this, this.#startedAt, timeoutMs);
+  }
+
+  /** The call's deadline passed (callDeadlines): DEADLINE_EXCEEDED, attempts cancelled. */
+  onDeadline(): void {
+    this.fail(deadlineExceeded(this.#timeoutMs));
   }
 
   #pick(cluster: Cluster): Endpoint {
@@ -293,7 +299,7 @@ export class ProxyCall implements DownstreamHandler, ClientSide {
   #finish(): void {
     if (this.#finished) return;
     this.#finished = true;
-    clearTimeout(this.#deadlineTimer);
+    callDeadlines.remove(this);
     const forwarder = this.#forwarder;
     forwarder?.finish();
     if (this.#admitted) this.#cluster?.limits.requests.release();
