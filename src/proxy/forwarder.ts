@@ -54,6 +54,7 @@ const MAX_CONNECT_ATTEMPTS = 3;
 const UNTRIED_PICKS = 3;
 
 const NO_PUSHBACK: Pushback = { kind: 'none' };
+const NO_ATTEMPTS: readonly UpstreamAttempt[] = Object.freeze([]);
 
 /** Attempts whose response headers are held, until the read that brought them is handled. */
 const HELD_AFTER_READ = new AfterRead<UpstreamAttempt>((attempt) => attempt.holdOutlivedRead());
@@ -65,8 +66,11 @@ export class Forwarder implements AttemptOwner {
   /** How the route replaces a failed attempt: retry, hedge, or not at all. */
   readonly #strategy: AttemptStrategy;
   readonly #replay: ReplayBuffer;
-  /** Attempts open now, oldest first: one, or several while hedging. */
-  #live: UpstreamAttempt[] = [];
+  /**
+   * Attempts open now, oldest first: one, or several while hedging. Never
+   * changed in place, so iterating it while attempts come and go is safe.
+   */
+  #live: readonly UpstreamAttempt[] = NO_ATTEMPTS;
   /** The attempt the call committed to; its reply is the client's. */
   #winner: UpstreamAttempt | undefined;
   #endpoint: Endpoint | undefined;
@@ -222,7 +226,7 @@ export class Forwarder implements AttemptOwner {
   finish(): void {
     this.stop();
     for (const attempt of this.#live) attempt.endpoint.callEnded();
-    this.#live = [];
+    this.#live = NO_ATTEMPTS;
   }
 
   // ── attempts ───────────────────────────────────────────────────────────
@@ -237,7 +241,7 @@ export class Forwarder implements AttemptOwner {
     endpoint.callStarted();
     const attempt = new UpstreamAttempt(this, endpoint, kind);
     attempt.budgetSlot = budgetSlot;
-    this.#live.push(attempt);
+    this.#live = this.#live.length === 0 ? [attempt] : [...this.#live, attempt];
     this.#attemptsMade++;
     this.#endpoint = endpoint;
     try {

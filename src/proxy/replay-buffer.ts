@@ -4,8 +4,12 @@
  * past `limit` bytes the buffer is dropped and the call can no longer be
  * replayed.
  */
+const NOTHING_YET: readonly Buffer[] = Object.freeze([]);
+
 export class ReplayBuffer {
-  #chunks: Buffer[] | undefined = [];
+  /** Made at the first chunk, as `[chunk]`: most requests are one chunk. */
+  #chunks: Buffer[] | undefined;
+  #dropped = false;
   #bytes = 0;
   #ended = false;
 
@@ -13,13 +17,14 @@ export class ReplayBuffer {
 
   /** Keeps a copy-free reference to a chunk that is being sent upstream. */
   append(chunk: Buffer): void {
-    if (this.#chunks === undefined) return;
+    if (this.#dropped) return;
     this.#bytes += chunk.length;
     if (this.#bytes > this.limit) {
-      this.#chunks = undefined;
+      this.drop();
       return;
     }
-    this.#chunks.push(chunk);
+    if (this.#chunks === undefined) this.#chunks = [chunk];
+    else this.#chunks.push(chunk);
   }
 
   /** The request body has ended (END_STREAM seen). */
@@ -33,16 +38,17 @@ export class ReplayBuffer {
 
   /** Nothing was dropped: the request so far can be replayed. */
   get intact(): boolean {
-    return this.#chunks !== undefined;
+    return !this.#dropped;
   }
 
   /** Frees the chunks: no attempt will be replayed any more. */
   drop(): void {
+    this.#dropped = true;
     this.#chunks = undefined;
   }
 
   /** The chunks to replay, or undefined when the body outgrew the limit. */
   get chunks(): readonly Buffer[] | undefined {
-    return this.#chunks;
+    return this.#dropped ? undefined : (this.#chunks ?? NOTHING_YET);
   }
 }
