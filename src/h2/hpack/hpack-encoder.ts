@@ -23,6 +23,7 @@ import {
   DEFAULT_NAME_POLICY,
   NAME_POLICIES,
   NEVER_INDEXED_VALUES,
+  PATH_VALUES,
   UNINDEXED_VALUES,
   type NamePolicy,
 } from './name-policy.js';
@@ -164,7 +165,11 @@ export class HpackEncoder {
     const nameIndex = this.nameIndex(name, policy);
     const entrySize = name.length + value.length + ENTRY_OVERHEAD;
     // An entry over half the table would flush most of what is worth keeping.
-    if (policy.indexing === UNINDEXED_VALUES || entrySize * 2 > this.table.maxSize) {
+    if (
+      policy.indexing === UNINDEXED_VALUES ||
+      entrySize * 2 > this.table.maxSize ||
+      (policy.indexing === PATH_VALUES && value.includes('?'))
+    ) {
       this.writeLiteral(LITERAL_WITHOUT_INDEXING, 4, nameIndex, name, value);
       return;
     }

@@ -13,9 +13,19 @@ export const INDEXED_VALUES = 0;
 export const UNINDEXED_VALUES = 1;
 /** Literal never indexed (§6.2.3): no hop may put it in a table. */
 export const NEVER_INDEXED_VALUES = 2;
+/**
+ * `:path`: indexed unless it has a query. A gRPC path names the method, and
+ * a client calls few methods many times (indexed, each call sends one
+ * octet instead of the Huffman-coded path); a query string makes a path
+ * that rarely repeats.
+ */
+export const PATH_VALUES = 3;
 
 export type ValueIndexing =
-  typeof INDEXED_VALUES | typeof UNINDEXED_VALUES | typeof NEVER_INDEXED_VALUES;
+  | typeof INDEXED_VALUES
+  | typeof UNINDEXED_VALUES
+  | typeof NEVER_INDEXED_VALUES
+  | typeof PATH_VALUES;
 
 export interface NamePolicy {
   /** Static table index of the name, 0 if none. */
@@ -29,7 +39,6 @@ const NEVER_INDEXED_NAMES = ['authorization', 'proxy-authorization', 'cookie', '
 
 /** Values that rarely repeat from one block to the next. */
 const UNINDEXED_NAMES = [
-  ':path',
   'grpc-timeout',
   'content-length',
   'grpc-message',
@@ -70,7 +79,9 @@ function buildPolicies(): Map<string, NamePolicy> {
       ? NEVER_INDEXED_VALUES
       : UNINDEXED_NAMES.includes(name)
         ? UNINDEXED_VALUES
-        : INDEXED_VALUES;
+        : name === ':path'
+          ? PATH_VALUES
+          : INDEXED_VALUES;
     policies.set(name, {
       staticNameIndex: STATIC_NAME_INDEX.get(name) ?? 0,
       staticValues: STATIC_FIELD_INDEX.get(name),

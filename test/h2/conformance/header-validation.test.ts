@@ -42,6 +42,13 @@ const MALFORMED: readonly (readonly [string, Fields])[] = [
   ['§8.3.1 missing :scheme', without(':scheme')],
   ['§8.3.1 missing :path', without(':path')],
   ['§8.3.1 an empty :path', [...without(':path'), [':path', '']]],
+  ...['', '-4', '+4', '4.0', '1e3', '0x4', ' 4', '4 ', '4a', '1234567890123456'].map(
+    (value) => [`§8.1.1 content-length "${value}"`, plus(['content-length', value])] as const,
+  ),
+  [
+    '§8.1.1 two different content-length values',
+    plus(['content-length', '4'], ['content-length', '5']),
+  ],
 ];
 
 for (const [name, fields] of MALFORMED) {

@@ -73,7 +73,7 @@ void t.test('credentials and cookies are never indexed', (t) => {
 void t.test('high-churn values are literals without indexing, with an indexed name', (t) => {
   const encoder = new HpackEncoder();
   for (const [name, value] of [
-    [':path', '/pkg.Service/Method'],
+    [':path', '/search?q=switchyard'],
     ['grpc-timeout', '999m'],
     ['content-length', '1234'],
   ] as const) {
@@ -89,6 +89,22 @@ void t.test('high-churn values are literals without indexing, with an indexed na
   );
   t.end();
 });
+
+void t.test(
+  'a path without a query (a gRPC method) is indexed: the next call sends one octet',
+  (t) => {
+    const encoder = new HpackEncoder();
+    const first = encoder.encode([':path', '/pkg.Service/Method']);
+    t.equal((first[0] ?? 0) & 0xc0, 0x40, 'literal with incremental indexing');
+    t.equal(first[0], 0x40 | 4, 'name = static 4 (:path)');
+    const again = encoder.encode([':path', '/pkg.Service/Method']);
+    t.same([...again], [0x80 | 62], 'indexed: dynamic 62');
+    const decoder = new HpackDecoder();
+    t.same(decoder.decode(first), [':path', '/pkg.Service/Method']);
+    t.same(decoder.decode(again), [':path', '/pkg.Service/Method']);
+    t.end();
+  },
+);
 
 void t.test('a name already indexed is reused for other values', (t) => {
   const encoder = new HpackEncoder();
