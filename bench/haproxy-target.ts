@@ -22,10 +22,10 @@ export type HaproxyVariant = 'full' | 'minimal';
 
 export const HAPROXY_VARIANTS: Record<HaproxyVariant, string> = {
   full:
-    'closest to Switchyard full: roundrobin over 2 backends, timeouts 30s, retries 2 on ' +
+    'closest to Switchyard full: roundrobin over 2 backends (http-reuse always), timeouts 30s, retries 2 on ' +
     'conn-failure/empty-response, maxconn 1024 per server, TCP checks every 1s, observe layer7 ' +
     '(passive), access log to stdout (/dev/null), Prometheus /metrics scraped mid-run',
-  minimal: 'minimal: 1 backend, no checks, no retries, no log',
+  minimal: 'minimal: 1 backend (http-reuse always), no checks, no retries, no log',
 };
 
 /** `haproxy -v`'s first line, or Unavailable when haproxy is not installed. */
@@ -84,6 +84,9 @@ export function haproxyConfig(
       : []),
     'backend backends',
     '  balance roundrobin',
+    // Its default (safe) opens a backend connection per client connection;
+    // Switchyard multiplexes calls onto a few, and so may HAProxy.
+    '  http-reuse always',
     ...servers,
     '',
   ].join('\n');
