@@ -3,18 +3,22 @@
  * `CallMetrics.callStarted` + `CallMetrics.record` and of `AccessLog.record`,
  * on the outcome of a unary gRPC call to a known method (OK, routed, one of
  * three endpoints in turn). The access log's logger is made by
- * `createLogger` (as the CLI makes it, so the hand-written line is used) and
- * its destination encodes each line into a scratch buffer, as the buffered
- * stdout does, then drops it: the line's string is flattened as it would be.
+ * `createLogger` (as the CLI makes it, so the hand-written line is used),
+ * twice: with the buffered stdout's batches (line-batch.ts, the line's parts
+ * encoded into the batch; full batches dropped) and with a plain destination
+ * that encodes each line's string into a scratch buffer and drops it (the
+ * path of any other destination: the line's string is joined and flattened).
  * Run: `npm run build && node dist/bench/sinks-bench.js [--calls 1000000] [--rounds 5]`.
  * CPU time, not wall time: the machine may be shared. A benchmark, never a test.
  */
 import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { parseArgs } from 'node:util';
+import type { DestinationStream } from 'pino';
 import { Registry } from 'prom-client';
 import type { RequestHead } from '../src/listener/downstream-call.js';
 import { AccessLog } from '../src/log/access-log.js';
+import { LineBatch } from '../src/log/line-batch.js';
 import { createLogger } from '../src/log/logger.js';
 import { lineWriter } from '../src/log/pino-line.js';
 import { CallMetrics } from '../src/metrics/call-metrics.js';
@@ -125,16 +129,30 @@ function outcomeBatches(): CallOutcome[][] {
   return batches;
 }
 
+/** Bytes of the full batches the batched access log handed on (and dropped). */
+let batchedBytes = 0;
+/** The buffered stdout's batching, with full batches dropped. */
+const batch = new LineBatch({
+  write: (chunk) => void (batchedBytes += chunk.length),
+  flushSync: () => undefined,
+});
+
+function accessLogTo(destination: DestinationStream): AccessLog {
+  const logger = createLogger({ level: 'info', pretty: false, destination }).child({
+    module: 'access',
+  });
+  if (lineWriter(logger, 'call') === undefined) throw new Error('not the hand-written line path');
+  return new AccessLog(logger);
+}
+
 const metrics = new CallMetrics(new Registry());
 const destination = discardingDestination();
-const logger = createLogger({ level: 'info', pretty: false, destination }).child({
-  module: 'access',
-});
-if (lineWriter(logger, 'call') === undefined) throw new Error('not the hand-written line path');
-const accessLog = new AccessLog(logger);
+const accessLog = accessLogTo(destination);
+const batchedAccessLog = accessLogTo(batch);
 
 const metricsNs: number[] = [];
 const accessNs: number[] = [];
+const batchedNs: number[] = [];
 for (let round = 0; round < ROUNDS; round++) {
   const batches = outcomeBatches();
   metricsNs.push(
@@ -144,6 +162,7 @@ for (let round = 0; round < ROUNDS; round++) {
     }, batches),
   );
   accessNs.push(measure((o) => accessLog.record(o), batches));
+  batchedNs.push(measure((o) => batchedAccessLog.record(o), batches));
 }
 
 function median(xs: readonly number[]): number {
@@ -155,5 +174,7 @@ const show = (xs: readonly number[]): string =>
   `median ${median(xs).toFixed(0)}, min ${Math.min(...xs).toFixed(0)}  (${xs.map((x) => x.toFixed(0)).join(' ')})`;
 console.log(`${CALLS} calls x ${ROUNDS} rounds, CPU ns per call`);
 console.log(`CallMetrics callStarted+record: ${show(metricsNs)}`);
-console.log(`AccessLog.record:               ${show(accessNs)}`);
+console.log(`AccessLog.record, string:       ${show(accessNs)}`);
+console.log(`AccessLog.record, batched:      ${show(batchedNs)}`);
 if (destination.bytes === 0) throw new Error('the access log wrote nothing');
+if (batchedBytes === 0) throw new Error('the batched access log wrote nothing');

@@ -1,6 +1,6 @@
 /**
  * The access log's fields of one call as a JSON fragment
- * (`,"request_id":"…",…,"retries":0`), written by hand instead of by pino's
+ * (`,"request_id":"…",…,"retries":0`) in parts, written by hand instead of by pino's
  * generic per-key serialiser: the same keys, order and encoding as pino
  * gives the object `AccessLog` used to log (undefined values left out,
  * non-finite numbers as null, strings as JSON.stringify has them), at a
@@ -8,18 +8,38 @@
  * a third of the access log's cost per call).
  */
 import type { CallOutcome } from '../outcome/call-outcome.js';
-import { jsonNumber, jsonString } from './json-literal.js';
+import { isPlainJsonString, jsonNumber } from './json-literal.js';
 import { LineFragments } from './line-fragments.js';
+import { EncodedPart, type LinePart } from './line-part.js';
 
-/** Writes the fields of each call; keeps the parts that repeat (line-fragments.ts). */
+/** The most parts `AccessLineFields.parts` writes for one call. */
+export const MAX_ACCESS_LINE_PARTS = 11;
+
+/**
+ * Writes the fields of each call; keeps the parts that repeat
+ * (line-fragments.ts). The fields come as parts, not joined: a destination
+ * that takes a line in parts (line-batch.ts) encodes them one after another
+ * and no string of the whole line is ever made; any other destination gets
+ * them joined (pino-line.ts).
+ */
 export class AccessLineFields {
   readonly #fragments = new LineFragments();
 
-  of(o: CallOutcome): string {
+  /**
+   * Puts the fields of `o` into `parts` from index 0, in order, and returns
+   * how many (at most MAX_ACCESS_LINE_PARTS). The parts are constants and
+   * cached fragments (encoded once) and the call's own strings: a value that
+   * needs no escaping goes between quote parts as it is, not copied into a
+   * literal.
+   */
+  parts(o: CallOutcome, parts: LinePart[]): number {
     const fragments = this.#fragments;
-    let s = ',"request_id":' + jsonString(o.requestId) + fragments.middle(o);
-    if (o.errorMessage !== undefined) s += ',"error_message":' + jsonString(o.errorMessage);
-    s += ',"duration_ms":' + msString(o.durationMs) + fragments.tail(o);
+    let n = stringField(parts, 0, REQUEST_ID, o.requestId);
+    parts[n++] = fragments.middle(o);
+    if (o.errorMessage !== undefined) n = stringField(parts, n, ERROR_MESSAGE, o.errorMessage);
+    parts[n++] = DURATION_MS;
+    parts[n++] = msString(o.durationMs);
+    parts[n++] = fragments.tail(o);
     if (o.earlierAttempts.length > 0) {
       // Rare (a call that was retried or hedged): the generic path is fine.
       const earlier = o.earlierAttempts.map((a) => ({
@@ -29,10 +49,39 @@ export class AccessLineFields {
         duration_ms: roundMs(a.durationMs),
         then: a.then,
       }));
-      s += ',"earlier_attempts":' + JSON.stringify(earlier);
+      parts[n++] = ',"earlier_attempts":' + JSON.stringify(earlier);
     }
-    return s;
+    return n;
   }
+}
+
+/** A string field's key, `,"key":`, and the same with the value's opening quote. */
+class StringKey {
+  readonly bare: EncodedPart;
+  readonly quoted: EncodedPart;
+
+  constructor(key: string) {
+    this.bare = new EncodedPart(',' + JSON.stringify(key) + ':');
+    this.quoted = new EncodedPart(',' + JSON.stringify(key) + ':"');
+  }
+}
+
+const REQUEST_ID = new StringKey('request_id');
+const ERROR_MESSAGE = new StringKey('error_message');
+const DURATION_MS = new EncodedPart(',"duration_ms":');
+const QUOTE = new EncodedPart('"');
+
+/** `,"key":"value"` as parts from `parts[n]`: three, or two with an escaped literal. */
+function stringField(parts: LinePart[], n: number, key: StringKey, value: string): number {
+  if (isPlainJsonString(value)) {
+    parts[n] = key.quoted;
+    parts[n + 1] = value;
+    parts[n + 2] = QUOTE;
+    return n + 3;
+  }
+  parts[n] = key.bare;
+  parts[n + 1] = JSON.stringify(value);
+  return n + 2;
 }
 
 /** Milliseconds to the microsecond, as the access log has always shown them. */

@@ -1,6 +1,7 @@
 /** One JSON line per finished call: the access log. */
 import type { CallOutcome, OutcomeSink } from '../outcome/call-outcome.js';
-import { AccessLineFields } from './access-line.js';
+import { AccessLineFields, MAX_ACCESS_LINE_PARTS } from './access-line.js';
+import type { LinePart } from './line-part.js';
 import type { Logger } from './logger.js';
 import { lineWriter, type InfoLineWriter } from './pino-line.js';
 
@@ -9,6 +10,8 @@ export class AccessLog implements OutcomeSink {
   /** Writes the hand-serialised line; undefined for a logger pino must serialise for. */
   readonly #write: InfoLineWriter | undefined;
   readonly #fields = new AccessLineFields();
+  /** The fields' parts of the line being written, reused call after call. */
+  readonly #parts: LinePart[] = new Array<LinePart>(MAX_ACCESS_LINE_PARTS).fill('');
 
   constructor(logger: Logger) {
     this.#logger = logger;
@@ -18,7 +21,7 @@ export class AccessLog implements OutcomeSink {
   record(o: CallOutcome): void {
     if (!this.#logger.isLevelEnabled('info')) return;
     if (this.#write !== undefined) {
-      this.#write(this.#fields.of(o));
+      this.#write(this.#parts, this.#fields.parts(o, this.#parts));
       return;
     }
     this.#logger.info(accessLineObject(o), 'call');

@@ -10,18 +10,22 @@
  * per call. Fewer pieces matter most: the destination flattens the line's
  * rope, and that cost grows with its pieces (measured: a 21-piece line took
  * about three times as long to encode as a 6-piece one of the same length),
- * so the parts a line takes whole are flat (flat-string.ts).
+ * so the parts a line takes whole are flat (flat-string.ts); they are also
+ * encoded once (line-part.ts), for the buffered stdout to copy as bytes.
  *
  * Keys can be client-chosen (path, authority), so each map is bounded and
  * simply emptied when full: a flood of distinct values costs what building
  * the line always cost, plus a map write.
  */
 import type { CallOutcome } from '../outcome/call-outcome.js';
-import { flat } from './flat-string.js';
 import { jsonNumber, jsonString } from './json-literal.js';
+import { EncodedPart } from './line-part.js';
 
 /** Entries per map before it is emptied. */
 const MAX_ENTRIES = 1024;
+
+/** An upstream entry's joined part before it is first joined (never written). */
+const NO_PART = new EncodedPart('');
 
 interface RequestEntry {
   readonly listener: string;
@@ -38,7 +42,7 @@ interface UpstreamEntry {
   /** The last request and status fragments joined around this one (`middle`). */
   request: string;
   status: string;
-  joined: string;
+  joined: EncodedPart;
 }
 
 interface StatusEntry {
@@ -54,7 +58,7 @@ interface TailEntry {
   readonly bytesOut: number;
   readonly attempts: number;
   readonly retries: number;
-  readonly fragment: string;
+  readonly fragment: EncodedPart;
 }
 
 export class LineFragments {
@@ -69,20 +73,20 @@ export class LineFragments {
    * From `,"listener":` to the status fields, `error` included: the
    * request, upstream and status parts joined, kept per upstream entry.
    */
-  middle(o: CallOutcome): string {
+  middle(o: CallOutcome): EncodedPart {
     const request = this.#request(o);
     const upstream = this.#upstream(o);
     const status = this.#statusOf(o);
     if (upstream.request !== request || upstream.status !== status) {
       upstream.request = request;
       upstream.status = status;
-      upstream.joined = flat(request + upstream.fragment + status);
+      upstream.joined = new EncodedPart(request + upstream.fragment + status);
     }
     return upstream.joined;
   }
 
   /** `,"bytes_in":…,"bytes_out":…,"attempts":…,"retries":…` */
-  tail(o: CallOutcome): string {
+  tail(o: CallOutcome): EncodedPart {
     const last = this.#tail;
     if (
       last !== undefined &&
@@ -96,7 +100,7 @@ export class LineFragments {
     const { bytesIn, bytesOut, attempts, retries } = o;
     let fragment = ',"bytes_in":' + jsonNumber(bytesIn) + ',"bytes_out":' + jsonNumber(bytesOut);
     fragment += ',"attempts":' + jsonNumber(attempts) + ',"retries":' + jsonNumber(retries);
-    this.#tail = { bytesIn, bytesOut, attempts, retries, fragment: flat(fragment) };
+    this.#tail = { bytesIn, bytesOut, attempts, retries, fragment: new EncodedPart(fragment) };
     return this.#tail.fragment;
   }
 
@@ -140,7 +144,7 @@ export class LineFragments {
       fragment,
       request: '',
       status: '',
-      joined: '',
+      joined: NO_PART,
     };
     remember(map, key, entry);
     return entry;

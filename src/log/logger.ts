@@ -4,6 +4,7 @@
  * joined back to the call that caused it.
  */
 import { pino, type DestinationStream, type Logger, type LevelWithSilent } from 'pino';
+import { LineBatch } from './line-batch.js';
 
 export type { Logger };
 
@@ -11,8 +12,8 @@ export interface LoggerOptions {
   readonly level: LevelWithSilent;
   /** Human-readable output via pino-pretty; JSON lines otherwise. */
   readonly pretty: boolean;
-  /** Where lines go; stdout when absent (tests pass a stream). */
-  readonly destination?: NodeJS.WritableStream;
+  /** Where lines go; stdout when absent (tests pass a stream or a LineBatch). */
+  readonly destination?: DestinationStream;
   /**
    * Buffer stdout writes (for the access log: one line per call). Lifecycle
    * lines stay unbuffered so that "ready" is on stdout before /readyz says so.
@@ -47,55 +48,31 @@ export function createLogger(options: LoggerOptions): Logger {
  * stdout through a batch of lines: one write(2) per many access-log lines
  * instead of one per call (measured: the per-line writes cost about a tenth
  * of the proxy's CPU under load). Each line is encoded straight into a
- * 64 KiB buffer, which goes to sonic-boom whole (in its buffer mode) when
- * full: no joined string, no UTF-8 length measured per line, no string
- * conversion at write time (measured: half the per-line cost of joining
- * lines into one string, mostly garbage collection). sonic-boom still does
- * the writing (partial writes, EAGAIN, flushSync). Flushed every 250 ms so
- * quiet periods still show their lines promptly, and synchronously at exit.
+ * 64 KiB buffer (line-batch.ts), which goes to sonic-boom whole (in its
+ * buffer mode) when full: no joined string, no UTF-8 length measured per
+ * line, no string conversion at write time (measured: half the per-line cost
+ * of joining lines into one string, mostly garbage collection). sonic-boom
+ * still does the writing (partial writes, EAGAIN, flushSync). Flushed every
+ * 250 ms so quiet periods still show their lines promptly, and synchronously
+ * at exit.
  */
-function bufferedStdout(): DestinationStream & { flushSync(): void } {
+function bufferedStdout(): LineBatch {
   const stream = pino.destination({ dest: 1, sync: false, contentMode: 'buffer' });
-  // A new buffer per batch: sonic-boom keeps the last one until it is written.
-  let batch = Buffer.allocUnsafeSlow(BATCH_BYTES);
-  let used = 0;
-  const flush = (): void => {
-    if (used === 0) return;
-    const full = batch.subarray(0, used);
-    batch = Buffer.allocUnsafeSlow(BATCH_BYTES);
-    used = 0;
-    stream.write(full as unknown as string);
-  };
-  setInterval(flush, 250).unref();
+  const lines = new LineBatch({
+    // In buffer mode sonic-boom takes Buffers; its types only know strings.
+    write: (chunk) => void stream.write(chunk as unknown as string),
+    flushSync: () => stream.flushSync(),
+  });
+  setInterval(() => lines.flushBatch(), 250).unref();
   process.once('exit', () => {
     try {
-      flush();
-      stream.flushSync();
+      lines.flushSync();
     } catch {
       // stdout already closed: nothing left to save.
     }
   });
-  return {
-    write(line: string): void {
-      // At most 3 UTF-8 bytes per UTF-16 code unit.
-      if (used + line.length * 3 > BATCH_BYTES) {
-        flush();
-        if (line.length * 3 > BATCH_BYTES) {
-          stream.write(Buffer.from(line, 'utf8') as unknown as string);
-          return;
-        }
-      }
-      used += batch.write(line, used, 'utf8');
-    },
-    flushSync(): void {
-      flush();
-      stream.flushSync();
-    },
-  };
+  return lines;
 }
-
-/** Bytes of log lines handed to the stdout stream at once. */
-const BATCH_BYTES = 64 * 1024;
 
 /** A logger that drops everything: for tests and tools that must stay quiet. */
 export function silentLogger(): Logger {

@@ -7,10 +7,15 @@
  * logger `lineWriter` returns undefined and the caller logs normally.
  */
 import { pino, type Logger } from 'pino';
-import { flat } from './flat-string.js';
+import { isLineSink } from './line-batch.js';
+import { EncodedPart, maxPartBytes, partText, type LinePart } from './line-part.js';
 
-/** Writes one `info` line whose fields (`,"key":value…`) are given; the message is fixed. */
-export type InfoLineWriter = (fields: string) => void;
+/**
+ * Writes one `info` line whose fields (`,"key":value…`) are given as parts,
+ * `fields[0]` to `fields[count - 1]` joined; the message is fixed. The array
+ * is only read during the call (the caller reuses it).
+ */
+export type InfoLineWriter = (fields: readonly LinePart[], count: number) => void;
 
 /** pino's per-logger state, reached through its exported symbols. */
 interface PinoInternals {
@@ -54,14 +59,55 @@ export function lineWriter(logger: Logger, message: string): InfoLineWriter | un
     return undefined;
   }
   const timeOf = time as () => string;
-  // Parts every line takes are flat: one piece each for the destination to walk.
-  const messagePart = flat(',' + JSON.stringify(messageKey) + ':' + JSON.stringify(message) + end);
-  flat(levelPrefix);
-  let flatBindings = '';
-  return (fields) => {
-    // Bindings read per line: a child's bindings may be replaced (setBindings).
-    const bindings = internals[s.chindingsSym] as string;
-    if (bindings !== flatBindings) flatBindings = flat(bindings);
-    stream.write(levelPrefix + timeOf() + bindings + fields + messagePart);
+  const bindingsOf = (): string => internals[s.chindingsSym] as string;
+  // Parts every line takes are flat (one piece each for the destination to
+  // walk) and encoded once, for a destination that copies bytes.
+  const messagePart = new EncodedPart(
+    ',' + JSON.stringify(messageKey) + ':' + JSON.stringify(message) + end,
+  );
+  const level = new EncodedPart(levelPrefix);
+  // Bindings read per line: a child's bindings may be replaced (setBindings).
+  let bindings = new EncodedPart(bindingsOf());
+  const bindingsPart = (): EncodedPart => {
+    const now = bindingsOf();
+    if (now !== bindings.text) bindings = new EncodedPart(now);
+    return bindings;
   };
+  if (!isLineSink(stream)) {
+    return (fields, count) => {
+      const b = bindingsPart().text;
+      stream.write(level.text + timeOf() + b + joined(fields, count) + messagePart.text);
+    };
+  }
+  // Our own batched stdout: the parts go into its batch one after another,
+  // with no string of the whole line made only to be encoded and dropped.
+  const sink = stream;
+  // pino's default clock (`,"time":` and Date.now()) goes as the number
+  // after a constant: its template string is a rope, and encoding a rope
+  // flattens it first (a call into the runtime and a copy, per line).
+  const epochTime = timeOf === pino.stdTimeFunctions.epochTime;
+  const head = epochTime ? new EncodedPart(levelPrefix + ',"time":') : level;
+  const fixedBytes = head.bytes.length + messagePart.bytes.length;
+  return (fields, count) => {
+    const b = bindingsPart();
+    const time = epochTime ? String(Date.now()) : timeOf();
+    let maxBytes = fixedBytes + maxPartBytes(time) + b.bytes.length;
+    for (let i = 0; i < count; i++) maxBytes += maxPartBytes(fields[i] ?? '');
+    if (!sink.beginLine(maxBytes)) {
+      // Larger than a batch (a huge error message): written whole.
+      sink.write(head.text + time + b.text + joined(fields, count) + messagePart.text);
+      return;
+    }
+    sink.put(head);
+    sink.put(time);
+    sink.put(b);
+    for (let i = 0; i < count; i++) sink.put(fields[i] ?? '');
+    sink.put(messagePart);
+  };
+}
+
+function joined(parts: readonly LinePart[], count: number): string {
+  let s = '';
+  for (let i = 0; i < count; i++) s += partText(parts[i] ?? '');
+  return s;
 }

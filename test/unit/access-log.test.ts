@@ -6,6 +6,8 @@ import { pino, type Logger } from 'pino';
 import t from 'tap';
 import { msString } from '../../src/log/access-line.js';
 import { AccessLog, accessLineObject } from '../../src/log/access-log.js';
+import { BATCH_BYTES, LineBatch } from '../../src/log/line-batch.js';
+import { lineWriter } from '../../src/log/pino-line.js';
 import type { CallOutcome } from '../../src/outcome/call-outcome.js';
 import type { Endpoint } from '../../src/upstream/endpoint.js';
 
@@ -106,41 +108,52 @@ void t.test('the fast line is byte for byte pino’s', (t) => {
   t.end();
 });
 
-void t.test('lines stay pino’s as the cached parts are reused and replaced', (t) => {
-  // One AccessLog for all: its cached parts (per path, per endpoint, the
-  // last status and counts) are hit, missed and outgrown along the way.
-  const fast = capture((d) => pino(options, d).child({ module: 'access' }));
-  const reference = capture((d) => pino(options, d).child({ module: 'access' }));
-  const log = new AccessLog(fast.logger);
+/**
+ * Outcomes of every shape, in a fixed pseudo-random order: the access log's
+ * cached parts (per path, per endpoint, the last status and counts) are hit,
+ * missed and outgrown along the way. `errorMessages` are the messages picked
+ * from.
+ */
+function mixedOutcomes(
+  count: number,
+  errorMessages: readonly (string | undefined)[],
+): CallOutcome[] {
   let seed = 11;
   const random = (): number => (seed = (seed * 16807) % 2147483647) / 2147483647;
   function pick<T>(items: readonly T[]): T {
     return items[Math.floor(random() * items.length)] as T;
   }
-  for (let i = 0; i < 3000; i++) {
-    const o: CallOutcome = {
-      ...pick(outcomes),
-      requestId: pick(['r1', 'r"2', String(i)]),
-      listener: pick(['main', 'other']),
-      clientSubject: pick([undefined, 'CN=a', 'CN="b"']),
-      method: pick(['POST', 'GET']),
-      // Past the cache's bound (1024 paths) now and then.
-      path: i % 4 === 0 ? `/p/${i}` : pick(['/echo.Echo/Unary', '/x\\y', '/é']),
-      authority: pick(['a:1', 'b:2']),
-      route: pick([undefined, 'all', 'e1']),
-      cluster: pick([undefined, 'backends']),
-      endpoint: pick([undefined, 'e1', 'e2', 'e3']),
-      source: pick(['upstream', 'local', 'cancelled'] as const),
-      grpcStatus: pick([undefined, 0, 14]),
-      httpStatus: pick([undefined, 200, 503]),
-      error: pick([undefined, 'no_route'] as const),
-      errorMessage: pick([undefined, 'no route "x"']),
-      durationMs: random() * 10,
-      bytesIn: pick([0, 15, Number.NaN]),
-      bytesOut: pick([20, 21]),
-      attempts: pick([0, 1, 2]),
-      retries: pick([0, 1]),
-    };
+  return Array.from({ length: count }, (_, i) => ({
+    ...pick(outcomes),
+    requestId: pick(['r1', 'r"2', String(i)]),
+    listener: pick(['main', 'other']),
+    clientSubject: pick([undefined, 'CN=a', 'CN="b"']),
+    method: pick(['POST', 'GET']),
+    // Past the cache's bound (1024 paths) now and then.
+    path: i % 4 === 0 ? `/p/${i}` : pick(['/echo.Echo/Unary', '/x\\y', '/é']),
+    authority: pick(['a:1', 'b:2']),
+    route: pick([undefined, 'all', 'e1']),
+    cluster: pick([undefined, 'backends']),
+    endpoint: pick([undefined, 'e1', 'e2', 'e3']),
+    source: pick(['upstream', 'local', 'cancelled'] as const),
+    grpcStatus: pick([undefined, 0, 14]),
+    httpStatus: pick([undefined, 200, 503]),
+    error: pick([undefined, 'no_route'] as const),
+    errorMessage: pick(errorMessages),
+    durationMs: random() * 10,
+    bytesIn: pick([0, 15, Number.NaN]),
+    bytesOut: pick([20, 21]),
+    attempts: pick([0, 1, 2]),
+    retries: pick([0, 1]),
+  }));
+}
+
+void t.test('lines stay pino’s as the cached parts are reused and replaced', (t) => {
+  // One AccessLog for all.
+  const fast = capture((d) => pino(options, d).child({ module: 'access' }));
+  const reference = capture((d) => pino(options, d).child({ module: 'access' }));
+  const log = new AccessLog(fast.logger);
+  for (const o of mixedOutcomes(3000, [undefined, 'no route "x"'])) {
     log.record(o);
     pinoLine(reference.logger, o);
   }
@@ -152,6 +165,99 @@ void t.test('lines stay pino’s as the cached parts are reused and replaced', (
     0,
     'every line the same',
   );
+  t.end();
+});
+
+void t.test('through the buffered stdout’s batches: pino’s bytes, no line split', (t) => {
+  // The batches get the line's parts, not a joined string (line-batch.ts):
+  // non-ASCII (2-, 3- and 4-byte UTF-8, escaped and not) in strings both
+  // short (copied by hand) and long, lines that fill a batch to its last
+  // bytes, and lines larger than a whole batch.
+  const huge = 'ü'.repeat(BATCH_BYTES / 2);
+  const messages = [
+    undefined,
+    'no route "x"',
+    'grüße, 你好 😀 ✓',
+    'ünïcödé '.repeat(40),
+    `a quote " and 😀 ${'ß'.repeat(300)}`,
+    'x'.repeat(BATCH_BYTES / 3 - 400),
+    huge,
+  ];
+  const chunks: Buffer[] = [];
+  const batch = new LineBatch({
+    write: (chunk) => void chunks.push(Buffer.from(chunk)),
+    flushSync: () => undefined,
+  });
+  const root = pino(options, batch);
+  const fast = root.child({ module: 'access' });
+  const referenceChunks: Buffer[] = [];
+  const referenceDestination = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      referenceChunks.push(chunk);
+      callback();
+    },
+  });
+  const referenceRoot = pino(options, referenceDestination);
+  const reference = referenceRoot.child({ module: 'access' });
+  t.ok(lineWriter(fast, 'call') !== undefined, 'the hand-written line path');
+  const log = new AccessLog(fast);
+  let hugeLines = 0;
+  mixedOutcomes(4000, messages).forEach((o, i) => {
+    if (o.errorMessage === huge) hugeLines++;
+    log.record(o);
+    pinoLine(reference, o);
+    // Lines pino writes whole go through the same batches, in order.
+    if (i % 97 === 0) {
+      root.warn({ i }, 'between');
+      referenceRoot.warn({ i }, 'between');
+    }
+  });
+  batch.flushSync();
+  t.ok(hugeLines > 0, 'lines larger than a batch');
+  const text = Buffer.concat(chunks);
+  const expected = Buffer.concat(referenceChunks);
+  t.ok(text.length > 10 * BATCH_BYTES, 'many batches');
+  t.equal(text.length, expected.length);
+  t.ok(text.equals(expected), 'the same bytes');
+  t.equal(
+    chunks.filter((chunk) => chunk.at(-1) !== 0x0a).length,
+    0,
+    'every batch ends at the end of a line',
+  );
+  t.equal(
+    chunks.filter((chunk) => chunk.length > BATCH_BYTES && chunk.indexOf(0x0a) !== chunk.length - 1)
+      .length,
+    0,
+    'a batch larger than BATCH_BYTES is one line',
+  );
+  t.end();
+});
+
+void t.test('through the batches with pino’s own clock: the same lines', (t) => {
+  // pino's default clock is written as the number after a constant there.
+  const chunks: Buffer[] = [];
+  const batch = new LineBatch({
+    write: (chunk) => void chunks.push(Buffer.from(chunk)),
+    flushSync: () => undefined,
+  });
+  const clockOptions = { base: { pid: 7 }, name: 'switchyard' };
+  const log = new AccessLog(pino(clockOptions, batch).child({ module: 'access' }));
+  const reference = capture((d) => pino(clockOptions, d).child({ module: 'access' }));
+  const start = Date.now();
+  for (const o of [...outcomes, { ...plain, errorMessage: 'ü'.repeat(BATCH_BYTES) }]) {
+    log.record(o);
+    pinoLine(reference.logger, o);
+  }
+  batch.flushSync();
+  const text = Buffer.concat(chunks).toString('utf8');
+  const times = [...text.matchAll(/^\{"level":30,"time":(\d+),/gm)].map((m) => Number(m[1]));
+  t.equal(times.length, outcomes.length + 1);
+  t.ok(
+    times.every((time) => time >= start && time <= Date.now()),
+    'the time now',
+  );
+  const untimed = (s: string): string => s.replace(/^(\{"level":30,"time":)\d+,/gm, '$10,');
+  t.equal(untimed(text), untimed(reference.text()));
   t.end();
 });
 
