@@ -75,19 +75,16 @@ export function upstreamRequestFields(
   fields: readonly string[],
   options: UpstreamHeaderOptions,
 ): string[] {
-  // Sized once for the most it can hold (the pseudo-headers, the client's
-  // fields, the five added), then cut to length: a literal grown by push
-  // reallocated its backing store on every call.
-  const out = new Array<string>(8 + fields.length + 10);
-  let n = 0;
-  out[n++] = ':method';
-  out[n++] = head.method;
-  out[n++] = ':scheme';
-  out[n++] = options.scheme;
-  out[n++] = ':authority';
-  out[n++] = options.authority ?? head.authority;
-  out[n++] = ':path';
-  out[n++] = head.path;
+  const out = [
+    ':method',
+    head.method,
+    ':scheme',
+    options.scheme,
+    ':authority',
+    options.authority ?? head.authority,
+    ':path',
+    head.path,
+  ];
   const grpcTimeout = options.grpcTimeout;
   const previous = options.previousAttempts ?? 0;
   const appendForwardedFor = options.appendForwardedFor && head.remoteAddress !== '';
@@ -102,27 +99,17 @@ export function upstreamRequestFields(
     }
     if (grpcTimeout !== undefined && name === 'grpc-timeout') continue;
     if (previous > 0 && name === 'grpc-previous-rpc-attempts') continue;
-    out[n++] = name;
-    out[n++] = value;
+    out.push(name, value);
   }
-  out[n++] = 'te';
-  out[n++] = 'trailers';
-  out[n++] = 'x-request-id';
-  out[n++] = options.requestId;
+  out.push('te', 'trailers', 'x-request-id', options.requestId);
   if (appendForwardedFor) {
-    out[n++] = 'x-forwarded-for';
-    out[n++] =
-      forwardedFor === undefined ? head.remoteAddress : `${forwardedFor}, ${head.remoteAddress}`;
+    out.push(
+      'x-forwarded-for',
+      forwardedFor === undefined ? head.remoteAddress : `${forwardedFor}, ${head.remoteAddress}`,
+    );
   }
-  if (grpcTimeout !== undefined) {
-    out[n++] = 'grpc-timeout';
-    out[n++] = grpcTimeout;
-  }
-  if (previous > 0) {
-    out[n++] = 'grpc-previous-rpc-attempts';
-    out[n++] = String(previous);
-  }
-  out.length = n;
+  if (grpcTimeout !== undefined) out.push('grpc-timeout', grpcTimeout);
+  if (previous > 0) out.push('grpc-previous-rpc-attempts', String(previous));
   return out;
 }
 
