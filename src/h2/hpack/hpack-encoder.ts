@@ -49,12 +49,39 @@ const FIRST_SLAB_SIZE = 1024;
 /** Strings shorter than this are copied char by char instead of Buffer.write. */
 const SHORT_STRING = 16;
 
+/**
+ * Field positions remembered (see `IndexedFieldCache`), two ways each: a
+ * connection alternates kinds of block (a response head, then trailers).
+ */
+const CACHED_POSITIONS = 16;
+const WAYS = 2;
+
 export class HpackEncoder {
   private readonly table: DynamicTable;
   /** name → value → insertion sequence of the newest dynamic entry with both. */
   private readonly fieldSequence = new Map<string, Map<string, number>>();
   /** name → insertion sequence of the newest dynamic entry with that name. */
   private readonly nameSequence = new Map<string, number>();
+
+  /**
+   * What the field at each position of recent blocks was sent as, when it
+   * was sent as an index: its name and value and the index, valid while
+   * the dynamic table is unchanged (`tableVersion`). A connection sends
+   * the same kinds of block over and over (a gRPC request head, a response
+   * head, trailers), mostly indexed in steady state; a field found here is
+   * written from two string comparisons instead of three or four map
+   * lookups. Slot = position × WAYS + way.
+   */
+  private readonly cachedName: (string | undefined)[] = new Array<string | undefined>(
+    CACHED_POSITIONS * WAYS,
+  ).fill(undefined);
+  private readonly cachedValue: string[] = new Array<string>(CACHED_POSITIONS * WAYS).fill('');
+  private readonly cachedIndex = new Int32Array(CACHED_POSITIONS * WAYS);
+  private readonly cachedVersion = new Float64Array(CACHED_POSITIONS * WAYS).fill(-1);
+  /** Per position, the way to replace next (the one not hit or filled last). */
+  private readonly nextWay = new Uint8Array(CACHED_POSITIONS);
+  /** Changes whenever an entry goes into or out of the dynamic table. */
+  private tableVersion = 0;
 
   private sizeUpdatePending = false;
   private smallestPendingSize = 0;
@@ -105,8 +132,46 @@ export class HpackEncoder {
     this.blockStart = this.position;
     if (this.sizeUpdatePending) this.writeSizeUpdates();
     for (let i = 0; i + 1 < fields.length; i += 2) {
-      this.encodeField(fields[i] ?? '', fields[i + 1] ?? '');
+      const name = fields[i] ?? '';
+      const value = fields[i + 1] ?? '';
+      const position = i >> 1;
+      if (position >= CACHED_POSITIONS) {
+        this.encodeField(name, value);
+        continue;
+      }
+      if (this.writeCached(position, name, value)) continue;
+      const index = this.encodeField(name, value);
+      if (index !== 0) this.remember(position, name, value, index);
     }
+  }
+
+  /** Writes the field as the index cached for its position; false when none is valid. */
+  private writeCached(position: number, name: string, value: string): boolean {
+    const version = this.tableVersion;
+    for (let way = 0; way < WAYS; way++) {
+      const slot = position * WAYS + way;
+      if (
+        this.cachedName[slot] === name &&
+        this.cachedValue[slot] === value &&
+        this.cachedVersion[slot] === version
+      ) {
+        this.ensureRoom(4);
+        this.writeInteger(INDEXED, 7, this.cachedIndex[slot] ?? 0);
+        this.nextWay[position] = WAYS - 1 - way;
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private remember(position: number, name: string, value: string, index: number): void {
+    const way = this.nextWay[position] ?? 0;
+    const slot = position * WAYS + way;
+    this.cachedName[slot] = name;
+    this.cachedValue[slot] = value;
+    this.cachedIndex[slot] = index;
+    this.cachedVersion[slot] = this.tableVersion;
+    this.nextWay[position] = WAYS - 1 - way;
   }
 
   get blockBuffer(): Buffer {
@@ -131,6 +196,7 @@ export class HpackEncoder {
     const smallest = this.smallestPendingSize;
     const final = this.finalPendingSize;
     this.ensureRoom(12);
+    this.tableVersion++;
     if (smallest < final) {
       this.writeInteger(TABLE_SIZE_UPDATE, 5, smallest);
       this.table.setMaxSize(smallest);
@@ -141,41 +207,49 @@ export class HpackEncoder {
     }
   }
 
-  private encodeField(name: string, value: string): void {
+  /** Writes one field; returns the index it was sent as, or 0 when sent as a literal. */
+  private encodeField(name: string, value: string): number {
     // Worst case: three integers of at most 6 octets plus both strings raw.
     this.ensureRoom(name.length + value.length + 18);
     const policy = NAME_POLICIES.get(name) ?? DEFAULT_NAME_POLICY;
     if (policy.indexing === NEVER_INDEXED_VALUES) {
       this.writeLiteral(LITERAL_NEVER_INDEXED, 4, this.nameIndex(name, policy), name, value);
-      return;
+      return 0;
     }
     const staticIndex = policy.staticValues?.get(value);
     if (staticIndex !== undefined) {
       this.writeInteger(INDEXED, 7, staticIndex);
-      return;
+      return staticIndex;
+    }
+    if (policy.indexing === UNINDEXED_VALUES) {
+      // Never put in the table, so not looked up there (a per-call value
+      // would be hashed for nothing).
+      this.writeLiteral(LITERAL_WITHOUT_INDEXING, 4, this.nameIndex(name, policy), name, value);
+      return 0;
     }
     const sequence = this.fieldSequence.get(name)?.get(value);
     if (sequence !== undefined) {
       const dynamicIndex = this.table.indexOfSequence(sequence);
       if (dynamicIndex !== 0) {
         this.writeInteger(INDEXED, 7, STATIC_TABLE_LENGTH + dynamicIndex);
-        return;
+        return STATIC_TABLE_LENGTH + dynamicIndex;
       }
     }
     const nameIndex = this.nameIndex(name, policy);
     const entrySize = name.length + value.length + ENTRY_OVERHEAD;
     // An entry over half the table would flush most of what is worth keeping.
     if (
-      policy.indexing === UNINDEXED_VALUES ||
       entrySize * 2 > this.table.maxSize ||
       (policy.indexing === PATH_VALUES && value.includes('?'))
     ) {
       this.writeLiteral(LITERAL_WITHOUT_INDEXING, 4, nameIndex, name, value);
-      return;
+      return 0;
     }
     this.writeLiteral(LITERAL_INCREMENTAL, 6, nameIndex, name, value);
     const newSequence = this.table.insertCount;
-    if (this.table.add(name, value, entrySize)) this.remember(name, value, newSequence);
+    this.tableVersion++;
+    if (this.table.add(name, value, entrySize)) this.rememberEntry(name, value, newSequence);
+    return 0;
   }
 
   /** Static index of `name`, else dynamic index of its newest entry, else 0. */
@@ -187,7 +261,7 @@ export class HpackEncoder {
     return dynamicIndex === 0 ? 0 : STATIC_TABLE_LENGTH + dynamicIndex;
   }
 
-  private remember(name: string, value: string, sequence: number): void {
+  private rememberEntry(name: string, value: string, sequence: number): void {
     let byValue = this.fieldSequence.get(name);
     if (byValue === undefined) {
       byValue = new Map<string, number>();
