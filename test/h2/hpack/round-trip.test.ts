@@ -59,29 +59,34 @@ const step: fc.Arbitrary<Step> = fc.oneof(
   },
 );
 
+/**
+ * Runs `steps` through one encoder/decoder pair: true when every block
+ * decodes to its input and both tables always have the same size.
+ */
+function roundTrips(steps: readonly Step[]): boolean {
+  const encoder = new HpackEncoder();
+  const decoder = new HpackDecoder();
+  for (const current of steps) {
+    if (current.kind === 'resize') {
+      // Our setting (decoder) and the peer's view of it (encoder) change together.
+      decoder.setMaxTableSize(current.size);
+      encoder.setMaxTableSize(current.size);
+      continue;
+    }
+    const decoded = decoder.decode(encoder.encode(current.fields));
+    if (decoded.length !== current.fields.length) return false;
+    for (let i = 0; i < decoded.length; i++) {
+      if (decoded[i] !== current.fields[i]) return false;
+    }
+    if (encoder.tableSize !== decoder.tableSize) return false;
+  }
+  return true;
+}
+
 void t.test('one encoder/decoder pair over many blocks and size changes', (t) => {
-  fc.assert(
-    fc.property(fc.array(step, { minLength: 1, maxLength: 40 }), (steps) => {
-      const encoder = new HpackEncoder();
-      const decoder = new HpackDecoder();
-      for (const current of steps) {
-        if (current.kind === 'resize') {
-          // Our setting (decoder) and the peer's view of it (encoder) change together.
-          decoder.setMaxTableSize(current.size);
-          encoder.setMaxTableSize(current.size);
-          continue;
-        }
-        const decoded = decoder.decode(encoder.encode(current.fields));
-        if (decoded.length !== current.fields.length) return false;
-        for (let i = 0; i < decoded.length; i++) {
-          if (decoded[i] !== current.fields[i]) return false;
-        }
-        if (encoder.tableSize !== decoder.tableSize) return false;
-      }
-      return true;
-    }),
-    { numRuns: 500 },
-  );
+  fc.assert(fc.property(fc.array(step, { minLength: 1, maxLength: 40 }), roundTrips), {
+    numRuns: 500,
+  });
   t.end();
 });
 
@@ -157,24 +162,9 @@ const repeating = fc.oneof(
 void t.test(
   'repeating blocks between random blocks and size changes decode to their input',
   (t) => {
-    fc.assert(
-      fc.property(fc.array(repeating, { minLength: 1, maxLength: 60 }), (steps) => {
-        const encoder = new HpackEncoder();
-        const decoder = new HpackDecoder();
-        for (const current of steps) {
-          if (current.kind === 'resize') {
-            decoder.setMaxTableSize(current.size);
-            encoder.setMaxTableSize(current.size);
-            continue;
-          }
-          const decoded = decoder.decode(encoder.encode(current.fields));
-          if (decoded.join('\n') !== current.fields.join('\n')) return false;
-          if (encoder.tableSize !== decoder.tableSize) return false;
-        }
-        return true;
-      }),
-      { numRuns: 1000 },
-    );
+    fc.assert(fc.property(fc.array(repeating, { minLength: 1, maxLength: 60 }), roundTrips), {
+      numRuns: 1000,
+    });
     t.end();
   },
 );
