@@ -8,9 +8,10 @@
  * kept about a third of the young objects alive and promoted them (30-55 ms
  * per collection, every ~150 ms), which started the next marking cycle
  * sooner. Off, the same load ran 2-3 ms collections with a few percent
- * surviving, about 1.5x the calls per CPU-second and a lower p99; the
- * rarer old-generation collections are then one pause each (tens of
- * milliseconds for a proxy's heap).
+ * surviving and no old-generation collection in 15 s; the end-to-end
+ * benchmark shows no clear gain yet (docs/decisions.md says when to drop
+ * this). An old-generation collection, when needed, is then one pause
+ * (tens of milliseconds for a proxy's heap).
  *
  * Set at start with v8.setFlagsFromString, before the proxy allocates much;
  * Node reads the flag each time a collection starts, so this takes effect

@@ -21,6 +21,10 @@ class Entry extends Deadlined {
   }
 }
 
+function names(entries: readonly Entry[]): string[] {
+  return entries.map((e) => e.name);
+}
+
 function setup(): { clock: ManualClock; queue: DeadlineQueue; fired: Entry[] } {
   const clock = new ManualClock(0);
   return { clock, queue: new DeadlineQueue(clock), fired: [] };
@@ -39,22 +43,13 @@ void t.test('entries fire at their deadlines, in order, across lists', (t) => {
   clock.advance(49);
   t.same(fired, [], 'nothing before its time');
   clock.advance(1);
-  t.same(
-    fired.map((e) => e.name),
-    ['c'],
-  );
+  t.same(names(fired), ['c']);
   t.equal(c.firedAt, 60);
   clock.advance(40);
-  t.same(
-    fired.map((e) => e.name),
-    ['c', 'a'],
-  );
+  t.same(names(fired), ['c', 'a']);
   t.equal(a.firedAt, 100);
   clock.advance(10);
-  t.same(
-    fired.map((e) => e.name),
-    ['c', 'a', 'b'],
-  );
+  t.same(names(fired), ['c', 'a', 'b']);
   t.equal(b.firedAt, 110);
   t.equal(queue.listCount, 0, 'empty lists are dropped');
   t.equal(clock.pendingTimers, 0, 'with their timers');
@@ -70,20 +65,14 @@ void t.test('a removed entry never fires; the last one out cancels the timer', (
   queue.remove(a);
   queue.remove(a); // twice is harmless
   clock.advance(100);
-  t.same(
-    fired.map((e) => e.name),
-    ['b'],
-  );
+  t.same(names(fired), ['b']);
   const c = new Entry('c', clock, fired);
   queue.add(c, clock.now(), 30);
   queue.remove(c);
   t.equal(queue.listCount, 0);
   t.equal(clock.pendingTimers, 0);
   clock.advance(1000);
-  t.same(
-    fired.map((e) => e.name),
-    ['b'],
-  );
+  t.same(names(fired), ['b']);
   t.end();
 });
 
@@ -95,16 +84,10 @@ void t.test('an entry due before the tail of its list goes in order', (t) => {
   queue.add(late, 20, 100);
   queue.add(early, 0, 100); // started before, added after (a clock step)
   clock.advance(80);
-  t.same(
-    fired.map((e) => e.name),
-    ['early'],
-  );
+  t.same(names(fired), ['early']);
   t.equal(early.firedAt, 100);
   clock.advance(20);
-  t.same(
-    fired.map((e) => e.name),
-    ['early', 'late'],
-  );
+  t.same(names(fired), ['early', 'late']);
   t.end();
 });
 
@@ -123,15 +106,9 @@ void t.test('an entry may add and remove others while it fires', (t) => {
   queue.add(busy, 0, 10);
   queue.add(other, 0, 10);
   clock.advance(10);
-  t.same(
-    fired.map((e) => e.name),
-    ['busy'],
-  );
+  t.same(names(fired), ['busy']);
   clock.advance(10);
-  t.same(
-    fired.map((e) => e.name),
-    ['busy', 'again'],
-  );
+  t.same(names(fired), ['busy', 'again']);
   t.equal(queue.listCount, 0);
   t.equal(clock.pendingTimers, 0);
   t.end();
