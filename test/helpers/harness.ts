@@ -3,6 +3,7 @@
  * client of the proxy, each closed in the test's teardown (tap runs teardowns
  * last-registered first: client, then proxy, then backends).
  */
+import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import type { TestContext } from './context.js';
 import { startEchoBackend, type EchoBackend } from './echo-backend.js';
@@ -55,20 +56,44 @@ export async function proxiedEcho(
   return { ...running, backends, client };
 }
 
-/** `127.0.0.1:PORT` where nothing listens: a port the OS just gave out and took back. */
+/**
+ * `127.0.0.1:PORT` where nothing listens. The port is below the kernel's
+ * ephemeral range, so no other test's `listen(0)` can be given it while the
+ * test runs (a port the OS gave out and took back could be: tap runs test
+ * files in parallel), and no outgoing connection takes it as its source port
+ * (which could connect a socket to itself). Checked free by binding it once.
+ */
 export async function deadAddress(): Promise<string> {
+  const below = ephemeralRangeStart();
+  for (let tries = 0; tries < 100; tries++) {
+    const port = 10_000 + Math.floor(Math.random() * (below - 10_000));
+    if (await bindsAndCloses(port)) return `127.0.0.1:${String(port)}`;
+  }
+  throw new Error('no free port below the ephemeral range');
+}
+
+/** The first port of the kernel's ephemeral range (Linux's default when unreadable). */
+function ephemeralRangeStart(): number {
+  try {
+    const range = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8');
+    const first = Number(range.trim().split(/\s+/)[0]);
+    return Number.isInteger(first) && first > 11_000 ? first : 32_768;
+  } catch {
+    return 32_768;
+  }
+}
+
+/** Whether `port` could be bound on 127.0.0.1 (it is closed again before this resolves). */
+async function bindsAndCloses(port: number): Promise<boolean> {
   const server = net.createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('no TCP address');
-  await new Promise<void>((resolve, reject) => {
-    server.close((error) => {
-      if (error === undefined) resolve();
-      else reject(error);
+  const bound = await new Promise<boolean>((resolve) => {
+    server.once('error', () => {
+      resolve(false);
+    });
+    server.listen(port, '127.0.0.1', () => {
+      resolve(true);
     });
   });
-  return `127.0.0.1:${address.port}`;
+  if (bound) await new Promise<void>((resolve) => server.close(() => resolve()));
+  return bound;
 }
