@@ -179,6 +179,9 @@ async function main(): Promise<void> {
     for (let i = 0; i < 2; i++) {
       const backend = await startReady(LOAD_CPU, [
         node,
+        // e.g. BENCH_BACKEND_NODE_FLAGS="--no-incremental-marking", so backends that live
+        // through the whole run collect garbage the way the proxies under test do.
+        ...nodeFlags('BENCH_BACKEND_NODE_FLAGS'),
         join(dist, BACKEND_SCRIPTS[opts.backend]),
         '0',
       ]);
