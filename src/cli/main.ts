@@ -6,7 +6,6 @@
  * (docs/operations.md) and exit 0; a second one exits at once.
  */
 import { loadConfigSource, type LoadedConfig } from '../app/config-source.js';
-import { tuneGarbageCollector } from '../app/gc-tuning.js';
 import { Switchyard } from '../app/switchyard.js';
 import { ConfigError } from '../config/config-error.js';
 import { loadConfigFile } from '../config/load-config.js';
@@ -157,7 +156,6 @@ async function runWorkers(
   });
 }
 
-tuneGarbageCollector();
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;

@@ -1,8 +1,6 @@
 /** The entry point node:cluster runs in each worker process (docs/workers.md). */
-import { tuneGarbageCollector } from '../app/gc-tuning.js';
 import { runWorker } from './worker.js';
 
-tuneGarbageCollector();
 runWorker().catch((error: unknown) => {
   process.stderr.write(`switchyard worker: unexpected error: ${String(error)}\n`);
   process.exit(1);
