@@ -12,7 +12,11 @@
  *   (the name lists are in name-policy.ts);
  * - anything else: literal with incremental indexing, so the next block
  *   sends it as an index;
- * - each string Huffman-coded only when that is shorter.
+ * - a value sent as a literal without indexing goes raw (it is sent once:
+ *   Huffman-coding it cost more CPU per call than its few octets are worth
+ *   on a proxy's hops, measured at about 2% of a proxied call); any other
+ *   string is Huffman-coded when that is shorter, and a literal name's
+ *   encoding is kept (`literalNames`), as a per-call field's name repeats.
  * A change of the peer's SETTINGS_HEADER_TABLE_SIZE is signalled at the
  * start of the next block: the smallest size seen since the last block,
  * then the final one (§4.2).
@@ -45,6 +49,15 @@ const HUFFMAN_FLAG = 0x80;
 const SLAB_SIZE = 8 * 1024;
 /** The first slab is small (from Buffer's pool): many connections send few blocks. */
 const FIRST_SLAB_SIZE = 1024;
+
+/**
+ * Literal names' §5.2 encodings (length prefix and Huffman code), shared by
+ * every encoder: a field sent without indexing and with no name in the
+ * static table (`x-request-id`) sends its name as a literal every time.
+ * Emptied when full; a name encodes the same on every connection.
+ */
+const literalNames = new Map<string, Uint8Array>();
+const MAX_LITERAL_NAMES = 256;
 
 /** Strings shorter than this are copied char by char instead of Buffer.write. */
 const SHORT_STRING = 16;
@@ -213,7 +226,7 @@ export class HpackEncoder {
     this.ensureRoom(name.length + value.length + 18);
     const policy = NAME_POLICIES.get(name) ?? DEFAULT_NAME_POLICY;
     if (policy.indexing === NEVER_INDEXED_VALUES) {
-      this.writeLiteral(LITERAL_NEVER_INDEXED, 4, this.nameIndex(name, policy), name, value);
+      this.writeLiteral(LITERAL_NEVER_INDEXED, 4, this.nameIndex(name, policy), name, value, true);
       return 0;
     }
     const staticIndex = policy.staticValues?.get(value);
@@ -224,7 +237,7 @@ export class HpackEncoder {
     if (policy.indexing === UNINDEXED_VALUES) {
       // Never put in the table, so not looked up there (a per-call value
       // would be hashed for nothing).
-      this.writeLiteral(LITERAL_WITHOUT_INDEXING, 4, this.nameIndex(name, policy), name, value);
+      this.writeLiteral(LITERAL_WITHOUT_INDEXING, 4, this.nameIndex(name, policy), name, value, false);
       return 0;
     }
     const sequence = this.fieldSequence.get(name)?.get(value);
@@ -242,10 +255,10 @@ export class HpackEncoder {
       entrySize * 2 > this.table.maxSize ||
       (policy.indexing === PATH_VALUES && value.includes('?'))
     ) {
-      this.writeLiteral(LITERAL_WITHOUT_INDEXING, 4, nameIndex, name, value);
+      this.writeLiteral(LITERAL_WITHOUT_INDEXING, 4, nameIndex, name, value, false);
       return 0;
     }
-    this.writeLiteral(LITERAL_INCREMENTAL, 6, nameIndex, name, value);
+    this.writeLiteral(LITERAL_INCREMENTAL, 6, nameIndex, name, value, true);
     const newSequence = this.table.insertCount;
     this.tableVersion++;
     if (this.table.add(name, value, entrySize)) this.rememberEntry(name, value, newSequence);
@@ -286,10 +299,29 @@ export class HpackEncoder {
     nameIndex: number,
     name: string,
     value: string,
+    huffmanValue: boolean,
   ): void {
     this.writeInteger(pattern, prefixBits, nameIndex);
-    if (nameIndex === 0) this.writeString(name);
-    this.writeString(value);
+    if (nameIndex === 0) this.writeLiteralName(name);
+    if (huffmanValue) this.writeString(value);
+    else this.writeRawString(value);
+  }
+
+  /** A literal name as its kept §5.2 encoding (bounded: names can be the client's). */
+  private writeLiteralName(name: string): void {
+    let encoded = literalNames.get(name);
+    if (encoded === undefined) {
+      const start = this.position;
+      this.writeString(name);
+      encoded = Uint8Array.prototype.slice.call(this.output, start, this.position);
+      if (literalNames.size >= MAX_LITERAL_NAMES) literalNames.clear();
+      literalNames.set(name, encoded);
+      return;
+    }
+    const output = this.output;
+    let at = this.position;
+    for (let i = 0; i < encoded.length; i++) output[at++] = encoded[i] ?? 0;
+    this.position = at;
   }
 
   /** §5.2 string literal, Huffman-coded when shorter. */
@@ -300,6 +332,11 @@ export class HpackEncoder {
       this.position = huffmanEncodeInto(text, this.output, this.position);
       return;
     }
+    this.writeRawString(text);
+  }
+
+  /** §5.2 string literal, not Huffman-coded. */
+  private writeRawString(text: string): void {
     this.writeInteger(0, 7, text.length);
     const output = this.output;
     if (text.length < SHORT_STRING) {

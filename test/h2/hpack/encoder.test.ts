@@ -1,8 +1,8 @@
 /**
  * HpackEncoder's representation choices: static and dynamic exact matches
  * become indices, credentials and cookies go out never-indexed, high-churn
- * values are not indexed, oversized entries are not indexed, Huffman only
- * when shorter, and table size updates (smallest, then final) open the
+ * values are not indexed (and go raw), oversized entries are not indexed,
+ * Huffman only when shorter, and table size updates (smallest, then final) open the
  * next block and evict from the encoder's own table.
  */
 import t from 'tap';
@@ -134,6 +134,29 @@ void t.test('Huffman only when shorter', (t) => {
     encoder.encode([':authority', 'www.example.com']).toString('hex'),
     '418cf1e3c2e5f23a6ba0ab90f4ff',
   );
+  t.end();
+});
+
+void t.test('a value sent without indexing goes raw; a literal name the same each time', (t) => {
+  const encoder = new HpackEncoder();
+  const id = '4f1c9a52-0b7e-4d21-8a6f-3c2d1e0f9a8b';
+  // "x-request-id" has no static name: a literal name, Huffman-coded (9
+  // octets, 0x89 …), then the value raw: 0x24 (36 octets, no H bit).
+  const first = encoder.encode(['x-request-id', id]);
+  t.equal(first.subarray(0, 2).toString('hex'), '0089', 'without indexing, Huffman name');
+  t.equal(first.subarray(11).toString('latin1'), '\x24' + id, 'value raw');
+  const second = encoder.encode(['x-request-id', id]);
+  t.same([...second], [...first], 'the kept name encoding, the same octets');
+  // grpc-timeout is not in the static table either: a literal name too.
+  const timeout = encoder.encode(['grpc-timeout', '4999m']);
+  t.equal(timeout.subarray(-6).toString('latin1'), '\x054999m', 'raw timeout value');
+  t.equal(encoder.tableSize, 0);
+  t.same(new HpackDecoder().decode(Buffer.concat([first, timeout])), [
+    'x-request-id',
+    id,
+    'grpc-timeout',
+    '4999m',
+  ]);
   t.end();
 });
 
