@@ -75,6 +75,7 @@ import { H2Stream, NO_HANDLER, type StreamHandler } from './h2-stream.js';
 import { checkRequestHead, getField, type HeaderFields } from './header-fields.js';
 import { HpackDecoder } from './hpack/hpack-decoder.js';
 import { HpackEncoder } from './hpack/hpack-encoder.js';
+import { StreamTable } from './stream-table.js';
 
 export type { H2Settings } from './constants.js';
 export type { AbuseKind, FloodLimits } from './flood-limits.js';
@@ -182,7 +183,7 @@ export class H2Connection implements FrameSink, WriterOwner {
   private readonly decoder: HpackDecoder;
   private readonly encoder = new HpackEncoder();
   private encoderTableSize = PROTOCOL_DEFAULT_SETTINGS.headerTableSize;
-  private readonly streams = new Map<number, H2Stream>();
+  private readonly streams = new StreamTable<H2Stream>();
   /** Client role: streams waiting for a slot under the peer's MAX_CONCURRENT_STREAMS. */
   private readonly pendingOpen: H2Stream[] = [];
   /** Streams with something the pump may send; `spare` is the list of the next pass. */
