@@ -12,6 +12,7 @@ import type {
   DownstreamHandler,
   RequestHead,
 } from '../listener/downstream-call.js';
+import type { CancelCall } from '../listener/proxy-listener.js';
 import { fieldsFromHeaders } from './header-objects.js';
 import { NativeRequestHead, type RequestOrigin } from './native-request-head.js';
 
@@ -31,6 +32,8 @@ export class NativeDownstreamCall implements DownstreamCall, StreamHandler {
   #closedEarly: { code: number } | undefined;
   #responded = false;
   #ended = false;
+  /** How the listener ends this call at the end of a drain's grace period (`onCall`'s answer). */
+  cancelHook: CancelCall | undefined;
 
   constructor(stream: H2Stream, fields: string[], endStream: boolean, origin: ConnectionOrigin) {
     this.#stream = stream;

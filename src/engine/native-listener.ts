@@ -14,11 +14,10 @@ import { flowControlWindow } from '../config/flow-control-window.js';
 import { DEFAULTS, type ListenerConfig } from '../config/schema.js';
 import { CANCEL, NO_ERROR } from '../h2/constants.js';
 import { H2Connection, type ConnectionOptions } from '../h2/h2-connection.js';
-import type { H2Stream } from '../h2/h2-stream.js';
 import { bindServer } from '../listener/bind-server.js';
 import { connectionLimits, type ConnectionLimits } from '../listener/connection-guard.js';
 import { drainListener, goAwayTwice, type DrainingConnection } from '../listener/listener-drain.js';
-import type { CallHandler, CancelCall, ProxyListener } from '../listener/proxy-listener.js';
+import type { CallHandler, ProxyListener } from '../listener/proxy-listener.js';
 import { readTlsMaterial, TlsReloader } from '../listener/tls-reloader.js';
 import type { Logger } from '../log/logger.js';
 import { NativeDownstreamCall, type ConnectionOrigin } from './native-downstream-call.js';
@@ -33,8 +32,11 @@ export class NativeListener implements ProxyListener {
   readonly #connections = new Set<H2Connection>();
   /** Every TCP connection, also those that never became an HTTP/2 connection. */
   readonly #sockets = new Set<Socket>();
-  /** Streams in flight and how to cancel each (undefined: just reset it). */
-  readonly #streams = new Map<H2Stream, CancelCall | undefined>();
+  /**
+   * Calls in flight: counted, not kept in a set (a set's churn cost garbage
+   * per call); a drain finds them through its connections' open streams.
+   */
+  #inFlight = 0;
   /** Handshake deadlines of connections not yet past the HTTP/2 preface, by remote address:port. */
   readonly #handshakes = new Map<string, NodeJS.Timeout>();
   #closing = false;
@@ -123,7 +125,7 @@ export class NativeListener implements ProxyListener {
   }
 
   get inFlight(): number {
-    return this.#streams.size;
+    return this.#inFlight;
   }
 
   get connections(): number {
@@ -139,16 +141,27 @@ export class NativeListener implements ProxyListener {
     this.#closing = true;
     this.#tlsReloader?.close();
     // Connections accepted from here on get the same two GOAWAYs (#accept).
+    const inFlight = (): number => this.#inFlight;
     await drainListener(
       {
         server: this.#server,
-        streams: this.#streams,
+        get inFlight() {
+          return inFlight();
+        },
         goAwayAll: async () => {
           await Promise.all([...this.#connections].map((c) => goAwayTwice(drainView(c))));
         },
-        cancelStream: (stream, cancel) => {
-          if (cancel === undefined) stream.reset(CANCEL);
-          else cancel.cancel();
+        cancelAll: () => {
+          for (const connection of [...this.#connections]) {
+            for (const stream of connection.openStreams()) {
+              const cancel =
+                stream.handler instanceof NativeDownstreamCall
+                  ? stream.handler.cancelHook
+                  : undefined;
+              if (cancel === undefined) stream.reset(CANCEL);
+              else cancel.cancel();
+            }
+          }
         },
         destroyAll: () => {
           for (const connection of this.#connections) connection.destroy();
@@ -189,19 +202,18 @@ export class NativeListener implements ProxyListener {
       listener: this.name,
       remoteAddress: socket.remoteAddress ?? '',
       clientSubject: socket instanceof TLSSocket ? certificateSubject(socket) : undefined,
-      streamClosed: (stream) => {
-        this.#streams.delete(stream);
+      streamClosed: () => {
+        this.#inFlight--;
         if (connection.activeStreams <= 1) idleSince = performance.now();
-        if (this.#streams.size === 0) queueMicrotask(() => this.#onNoStreams?.());
+        if (this.#inFlight === 0) queueMicrotask(() => this.#onNoStreams?.());
       },
     };
     const remote = `${origin.remoteAddress}:${String(socket.remotePort)}`;
     const connection: H2Connection = new H2Connection(socket, this.#options, {
       onStream: (stream, fields, endStream) => {
-        this.#streams.set(stream, undefined);
+        this.#inFlight++;
         const call = new NativeDownstreamCall(stream, fields, endStream, origin);
-        const cancel = this.#onCall(call);
-        if (this.#streams.has(stream)) this.#streams.set(stream, cancel);
+        call.cancelHook = this.#onCall(call);
       },
       onRemoteSettings: (_settings, first) => {
         if (first) this.#handshakeDone(remote);

@@ -321,6 +321,11 @@ export class H2Connection implements FrameSink, WriterOwner {
     return this.settingsReceived;
   }
 
+  /** The open streams now, as an array (safe to use while they close). */
+  openStreams(): H2Stream[] {
+    return this.streams.values();
+  }
+
   /** Open streams, plus client streams waiting for a slot. */
   get activeStreams(): number {
     return this.streams.size + this.pendingOpen.length;

@@ -6,7 +6,6 @@
  * its connections and streams; the order and the timers live here, once.
  */
 import type { Server } from 'node:net';
-import type { CancelCall } from './proxy-listener.js';
 
 /** Last-stream-id of the first GOAWAY of a graceful close: "any stream may still arrive". */
 const MAX_STREAM_ID = 2 ** 31 - 1;
@@ -56,17 +55,18 @@ export function goAwayTwice(connection: DrainingConnection): Promise<void> {
 }
 
 /** A listener, as its graceful close sees it. */
-export interface DrainableListener<Stream> {
+export interface DrainableListener {
   readonly server: Server;
-  /** Calls in flight: each stream with how to cancel its call (undefined: not routed yet). */
-  readonly streams: ReadonlyMap<Stream, CancelCall | undefined>;
+  /** Calls in flight. */
+  readonly inFlight: number;
   /** Both GOAWAYs on every open connection; resolves when every second one is out. */
   goAwayAll(): Promise<void>;
   /**
-   * Ends a call left at the end of the grace period: `cancel` when it has one
-   * (its handler replies), else resets the stream with CANCEL.
+   * Ends every call left at the end of the grace period: through its
+   * `CancelCall` when it has one (its handler replies), else its stream is
+   * reset with CANCEL.
    */
-  cancelStream(stream: Stream, cancel: CancelCall | undefined): void;
+  cancelAll(): void;
   /** Destroys every connection, and every socket still in a handshake. */
   destroyAll(): void;
   /** Sets what runs when the last stream closes (undefined: nothing waits for it). */
@@ -81,10 +81,7 @@ export interface DrainableListener<Stream> {
  * calls) and, CANCEL_GRACE_MS later or once the last one ends, whatever is
  * still open is destroyed. Resolves when the server has stopped listening.
  */
-export async function drainListener<Stream>(
-  listener: DrainableListener<Stream>,
-  graceMs: number,
-): Promise<void> {
+export async function drainListener(listener: DrainableListener, graceMs: number): Promise<void> {
   const goaways = listener.goAwayAll();
   let destroyTimer: NodeJS.Timeout | undefined;
   const destroyAll = (): void => {
@@ -93,13 +90,13 @@ export async function drainListener<Stream>(
     listener.destroyAll();
   };
   const timer = setTimeout(() => {
-    if (listener.streams.size === 0) {
+    if (listener.inFlight === 0) {
       destroyAll();
       return;
     }
     listener.setOnNoStreams(destroyAll);
     destroyTimer = setTimeout(destroyAll, CANCEL_GRACE_MS);
-    for (const [stream, cancel] of [...listener.streams]) listener.cancelStream(stream, cancel);
+    listener.cancelAll();
   }, graceMs);
   // Stop listening only once the GOAWAYs are out: from Node 24 on,
   // server.close() also sends every node:http2 session a GOAWAY of its own,

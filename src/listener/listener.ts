@@ -164,17 +164,22 @@ export class Listener implements ProxyListener {
     this.#closing = true;
     this.#tlsReloader?.close();
     // Connections accepted from here on get the same two GOAWAYs (#track).
+    const streams = this.#streams;
     await drainListener(
       {
         server: this.#server,
-        streams: this.#streams,
+        get inFlight() {
+          return streams.size;
+        },
         goAwayAll: async () => {
           await Promise.all([...this.#sessions].map((session) => goAwayTwice(drainView(session))));
         },
-        cancelStream: (stream, cancel) => {
-          markLocalReset(stream);
-          if (cancel === undefined) stream.close(http2.constants.NGHTTP2_CANCEL);
-          else cancel.cancel();
+        cancelAll: () => {
+          for (const [stream, cancel] of [...streams]) {
+            markLocalReset(stream);
+            if (cancel === undefined) stream.close(http2.constants.NGHTTP2_CANCEL);
+            else cancel.cancel();
+          }
         },
         destroyAll: () => {
           for (const session of this.#sessions) session.destroy();
