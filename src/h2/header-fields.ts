@@ -69,15 +69,51 @@ function validValue(value: string): boolean {
   return true;
 }
 
+/** Three digits, the first not 0 (a char check: one per response). */
+function validStatus(value: string): boolean {
+  if (value.length !== 3) return false;
+  const a = value.charCodeAt(0);
+  const b = value.charCodeAt(1);
+  const c = value.charCodeAt(2);
+  return a >= 49 && a <= 57 && b >= 48 && b <= 57 && c >= 48 && c <= 57;
+}
+
 function fail(streamId: number, message: string): never {
   throw new H2StreamError(PROTOCOL_ERROR, streamId, message);
 }
 
 /**
+ * The regular field that last passed `checkRegular` at each position of a
+ * block (position = field index, up to PASSED_POSITIONS). Heads of one kind
+ * repeat field for field, often as the very same strings (the HPACK
+ * decoder's table entries): a field equal to the one that passed at its
+ * position passes again without its characters being scanned. Whether a
+ * field passes depends on its name and value alone, so one cache serves
+ * every connection.
+ */
+const PASSED_POSITIONS = 32;
+const passedName = new Array<string>(PASSED_POSITIONS).fill('');
+const passedValue = new Array<string>(PASSED_POSITIONS).fill('');
+
+/**
  * Checks one regular field (§8.2): a valid lowercase name, a valid value, not
  * connection-specific (§8.2.2). Returns true when it is content-length.
+ * `position` is the field's index in its block.
  */
-function checkRegular(name: string, value: string, streamId: number): boolean {
+function checkRegular(name: string, value: string, streamId: number, position: number): boolean {
+  if (position < PASSED_POSITIONS) {
+    if (passedName[position] === name && passedValue[position] === value) {
+      return name === 'content-length';
+    }
+    const isContentLength = checkRegularFully(name, value, streamId);
+    passedName[position] = name;
+    passedValue[position] = value;
+    return isContentLength;
+  }
+  return checkRegularFully(name, value, streamId);
+}
+
+function checkRegularFully(name: string, value: string, streamId: number): boolean {
   if (!validName(name)) fail(streamId, `invalid field name "${name}"`);
   if (!validValue(value)) fail(streamId, `invalid value for "${name}"`);
   switch (name) {
@@ -149,7 +185,7 @@ export function checkRequestHead(fields: readonly string[], streamId: number): n
       continue;
     }
     regular = true;
-    if (checkRegular(name, value, streamId)) {
+    if (checkRegular(name, value, streamId, i >> 1)) {
       contentLength = parseContentLength(value, contentLength, streamId);
     }
   }
@@ -180,12 +216,12 @@ export function checkResponseHead(fields: readonly string[], streamId: number): 
       if (regular) fail(streamId, `pseudo-header ${name} after regular fields`);
       if (name !== ':status') fail(streamId, `pseudo-header ${name} not allowed in a response`);
       if (status) fail(streamId, 'duplicate :status');
-      if (!/^[1-9][0-9][0-9]$/.test(value)) fail(streamId, `invalid :status "${value}"`);
+      if (!validStatus(value)) fail(streamId, `invalid :status "${value}"`);
       status = true;
       continue;
     }
     regular = true;
-    if (checkRegular(name, value, streamId)) {
+    if (checkRegular(name, value, streamId, i >> 1)) {
       contentLength = parseContentLength(value, contentLength, streamId);
     }
   }
@@ -198,6 +234,6 @@ export function checkTrailers(fields: readonly string[], streamId: number): void
   for (let i = 0; i < fields.length; i += 2) {
     const name = fields[i] ?? '';
     if (name.charCodeAt(0) === 58) fail(streamId, `pseudo-header ${name} in trailers`);
-    checkRegular(name, fields[i + 1] ?? '', streamId);
+    checkRegular(name, fields[i + 1] ?? '', streamId, i >> 1);
   }
 }
