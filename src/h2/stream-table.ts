@@ -9,14 +9,20 @@
  * following entries back (linear probing with backward-shift deletion), so
  * no tombstones build up and the arrays are reused forever.
  *
- * Stream ids of one side rise by 2, so `id >>> 1` spreads the live window of
- * ids over consecutive slots: lookups nearly always hit the first slot.
+ * Ids are spread by Fibonacci hashing (multiply, keep the top bits). Not
+ * `id >>> 1`, which would put a connection's live window of ids, a few
+ * hundred consecutive odd numbers on a busy upstream connection, in one run
+ * of consecutive slots, and each deletion's backward shift would scan the
+ * whole run (measured: 1.3% of a proxied call). Scattered, runs stay a few
+ * slots long at the load kept here (at most half full).
  * Id 0 (the connection) marks an empty slot.
  */
 export class StreamTable<T> {
   #ids: Int32Array;
   #values: (T | undefined)[];
   #mask: number;
+  /** 32 - log2(slots): the shift that keeps a hash's top bits. */
+  #shift: number;
   #size = 0;
 
   constructor(capacity = 16) {
@@ -26,6 +32,7 @@ export class StreamTable<T> {
     this.#ids = new Int32Array(slots);
     this.#values = new Array<T | undefined>(slots).fill(undefined);
     this.#mask = slots - 1;
+    this.#shift = 32 - Math.log2(slots);
   }
 
   get size(): number {
@@ -35,7 +42,7 @@ export class StreamTable<T> {
   get(id: number): T | undefined {
     const ids = this.#ids;
     const mask = this.#mask;
-    for (let i = (id >>> 1) & mask; ; i = (i + 1) & mask) {
+    for (let i = this.#home(id); ; i = (i + 1) & mask) {
       const at = ids[i];
       if (at === id) return this.#values[i];
       if (at === 0) return undefined;
@@ -47,7 +54,7 @@ export class StreamTable<T> {
     if ((this.#size + 1) * 2 > this.#ids.length) this.#grow();
     const ids = this.#ids;
     const mask = this.#mask;
-    for (let i = (id >>> 1) & mask; ; i = (i + 1) & mask) {
+    for (let i = this.#home(id); ; i = (i + 1) & mask) {
       const at = ids[i];
       if (at === id) {
         this.#values[i] = value;
@@ -66,7 +73,7 @@ export class StreamTable<T> {
     const ids = this.#ids;
     const values = this.#values;
     const mask = this.#mask;
-    let hole = (id >>> 1) & mask;
+    let hole = this.#home(id);
     for (;;) {
       const at = ids[hole];
       if (at === id) break;
@@ -79,7 +86,7 @@ export class StreamTable<T> {
     for (let j = (hole + 1) & mask; ; j = (j + 1) & mask) {
       const at = ids[j] ?? 0;
       if (at === 0) break;
-      const home = (at >>> 1) & mask;
+      const home = this.#home(at);
       const homeInRange = hole <= j ? hole < home && home <= j : hole < home || home <= j;
       if (homeInRange) continue;
       ids[hole] = at;
@@ -101,6 +108,11 @@ export class StreamTable<T> {
     return out;
   }
 
+  /** The slot an id's probe starts at (Fibonacci hashing: 2^32 / φ). */
+  #home(id: number): number {
+    return Math.imul(id, 0x9e3779b1) >>> this.#shift;
+  }
+
   #grow(): void {
     const oldIds = this.#ids;
     const oldValues = this.#values;
@@ -108,6 +120,7 @@ export class StreamTable<T> {
     this.#ids = new Int32Array(slots);
     this.#values = new Array<T | undefined>(slots).fill(undefined);
     this.#mask = slots - 1;
+    this.#shift = 32 - Math.log2(slots);
     this.#size = 0;
     for (let i = 0; i < oldIds.length; i++) {
       const id = oldIds[i] ?? 0;

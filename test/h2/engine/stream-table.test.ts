@@ -1,7 +1,7 @@
 /**
  * StreamTable against a Map, over seeded random runs shaped like a
  * connection's life (ids rising by 2, most streams short, a few long ones
- * left behind, growth), and the wrap-around case of backward-shift deletion.
+ * left behind, growth), and a small full table whose runs wrap around.
  */
 import t from 'tap';
 import { StreamTable } from '../../../src/h2/stream-table.js';
@@ -43,20 +43,25 @@ void t.test('random churn agrees with a Map', (t) => {
   t.end();
 });
 
-void t.test('deleting within a run that wraps the end of the slots', (t) => {
-  // 16 slots: ids 29, 31 have homes 14, 15; 61, 63 (homes 14, 15) probe on
-  // past the end to slots 0 and 1.
-  const table = new StreamTable<string>(16);
-  for (const id of [29, 31, 61, 63]) table.set(id, String(id));
-  t.ok(table.delete(29));
-  t.equal(table.get(31), '31');
-  t.equal(table.get(61), '61', 'moved back across the wrap');
-  t.equal(table.get(63), '63');
-  t.ok(table.delete(61));
-  t.equal(table.get(63), '63');
-  t.equal(table.get(61), undefined);
-  t.notOk(table.delete(61), 'gone');
-  t.equal(table.size, 2);
+void t.test('a small table at its fullest: runs that wrap past the last slot', (t) => {
+  // 16 slots, never grown, 8 entries: runs often cross from the last slot to
+  // the first, and every delete shifts entries back across the wrap.
+  const random = mulberry32(99);
+  const table = new StreamTable<number>(16);
+  const map = new Map<number, number>();
+  let mismatches = 0;
+  for (let step = 0; step < 20_000; step++) {
+    const id = 1 + 2 * Math.floor(random() * 40);
+    if (map.size < 8 && !map.has(id)) {
+      table.set(id, step);
+      map.set(id, step);
+    } else if (table.delete(id) !== map.delete(id)) {
+      mismatches++;
+    }
+    for (const [key, value] of map) if (table.get(key) !== value) mismatches++;
+  }
+  t.equal(mismatches, 0);
+  t.equal(table.size, map.size);
   t.end();
 });
 
