@@ -237,7 +237,14 @@ export class HpackEncoder {
     if (policy.indexing === UNINDEXED_VALUES) {
       // Never put in the table, so not looked up there (a per-call value
       // would be hashed for nothing).
-      this.writeLiteral(LITERAL_WITHOUT_INDEXING, 4, this.nameIndex(name, policy), name, value, false);
+      this.writeLiteral(
+        LITERAL_WITHOUT_INDEXING,
+        4,
+        this.nameIndex(name, policy),
+        name,
+        value,
+        false,
+      );
       return 0;
     }
     const sequence = this.fieldSequence.get(name)?.get(value);
