@@ -27,6 +27,8 @@ export function grpcStatusFromHttpStatus(httpStatus: number): GrpcStatusCode {
 
 /** True for `application/grpc` and `application/grpc+proto` etc. (not grpc-web). */
 export function isGrpcContentType(contentType: string | undefined): boolean {
+  // Nearly every gRPC call says exactly this: one comparison.
+  if (contentType === 'application/grpc') return true;
   if (contentType === undefined || !contentType.startsWith('application/grpc')) return false;
   const next = contentType.charCodeAt(16);
   // Exactly "application/grpc", or followed by "+" (subtype) or ";" (parameters).

@@ -88,9 +88,20 @@ export function lineWriter(logger: Logger, message: string): InfoLineWriter | un
   const epochTime = timeOf === pino.stdTimeFunctions.epochTime;
   const head = epochTime ? new EncodedPart(levelPrefix + ',"time":') : level;
   const fixedBytes = head.bytes.length + messagePart.bytes.length;
+  // Under load many lines share a millisecond: its decimal is made once.
+  let lastMs = -1;
+  let lastMsText = '';
+  const epochText = (): string => {
+    const ms = Date.now();
+    if (ms !== lastMs) {
+      lastMs = ms;
+      lastMsText = String(ms);
+    }
+    return lastMsText;
+  };
   return (fields, count) => {
     const b = bindingsPart();
-    const time = epochTime ? String(Date.now()) : timeOf();
+    const time = epochTime ? epochText() : timeOf();
     let maxBytes = fixedBytes + maxPartBytes(time) + b.bytes.length;
     for (let i = 0; i < count; i++) maxBytes += maxPartBytes(fields[i] ?? '');
     if (!sink.beginLine(maxBytes)) {

@@ -44,8 +44,12 @@ export interface AttemptStrategy {
   previousAttempts(): number;
   /** The first attempt was opened. */
   started(): void;
-  /** How long response headers may be held now; undefined to forward them at once. */
-  holdMs(): number | undefined;
+  /**
+   * How long response headers may be held, at `now` (performance.now(),
+   * which the caller reads once for the hold too); undefined to forward them
+   * at once.
+   */
+  holdMs(now: number): number | undefined;
   /** A failed attempt before commit: true when it was given up for another. */
   recover(attempt: UpstreamAttempt, failure: ActionableFailure, pushback: Pushback): boolean;
   /** The call committed or ended. */

@@ -262,6 +262,7 @@ export class Forwarder implements AttemptOwner {
       appendForwardedFor: this.#options.appendForwardedFor,
       deadline: this.#client.deadline,
       previousAttempts: this.#strategy.previousAttempts(),
+      now: attempt.startedAt,
     });
   }
 
@@ -449,11 +450,14 @@ export class Forwarder implements AttemptOwner {
    * attempt to send them wins and they go out.
    */
   #onResponseHeaders(attempt: UpstreamAttempt, headers: IncomingHttpHeaders): void {
-    const holdMs = this.#committed ? undefined : this.#strategy.holdMs();
-    if (holdMs !== undefined) {
-      attempt.heldHeaders = headers;
-      this.#armHold(attempt, holdMs);
-      return;
+    if (!this.#committed) {
+      const now = performance.now();
+      const holdMs = this.#strategy.holdMs(now);
+      if (holdMs !== undefined) {
+        attempt.heldHeaders = headers;
+        this.#armHold(attempt, holdMs, now);
+        return;
+      }
     }
     this.#commitTo(attempt);
     this.#client.respond(headers);
@@ -466,8 +470,8 @@ export class Forwarder implements AttemptOwner {
    * settles the hold before then, so most calls never arm one: no
    * setTimeout/clearTimeout pair and no Timeout object per call.
    */
-  #armHold(attempt: UpstreamAttempt, holdMs: number): void {
-    attempt.heldAt = performance.now();
+  #armHold(attempt: UpstreamAttempt, holdMs: number, now: number): void {
+    attempt.heldAt = now;
     attempt.holdMs = holdMs;
     HELD_AFTER_READ.add(attempt);
   }

@@ -25,6 +25,8 @@ export interface UpstreamRequest {
   readonly deadline: number | undefined;
   /** Sent as `grpc-previous-rpc-attempts` when above 0. */
   readonly previousAttempts: number;
+  /** performance.now() as the attempt starts (the remaining deadline is taken from it). */
+  readonly now: number;
 }
 
 export function openUpstream(
@@ -41,7 +43,7 @@ export function openUpstream(
     grpcTimeout:
       request.deadline === undefined
         ? undefined
-        : formatGrpcTimeout(request.deadline - performance.now()),
+        : formatGrpcTimeout(request.deadline - request.now),
     previousAttempts: request.previousAttempts,
   };
   // The switchyard engine's head has fields and its sessions take fields.

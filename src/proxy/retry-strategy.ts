@@ -36,10 +36,9 @@ export class RetryStrategy implements AttemptStrategy {
     // The first attempt needs nothing armed: retries follow failures.
   }
 
-  holdMs(): number | undefined {
+  holdMs(now: number): number | undefined {
     const possible =
-      this.#control.replayable() &&
-      this.#retries.possible(performance.now(), this.#control.deadline());
+      this.#control.replayable() && this.#retries.possible(now, this.#control.deadline());
     return possible ? this.#retries.policy.holdMs : undefined;
   }
 
