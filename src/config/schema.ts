@@ -54,7 +54,7 @@ export const DEFAULTS = {
   outlierMaxEjectionTime: '300s',
   outlierMaxEjectionPercent: 50,
   drainDelay: '0s',
-  engine: 'nodejs',
+  engine: 'switchyard',
   workers: 1,
   drainTimeout: '25s',
 } as const;
@@ -844,7 +844,7 @@ export const ConfigSchema = Type.Object(
     engine: Type.Optional(
       Type.Union([Type.Literal('nodejs'), Type.Literal('switchyard')], {
         description:
-          'The HTTP/2 implementation carrying calls on both sides: `nodejs` (node:http2) or `switchyard` (the proxy’s own frame-level engine, docs/h2-engine.md). Absent: the SWITCHYARD_ENGINE environment variable, else nodejs. Read at start; a reload that changes it is refused.',
+          'The HTTP/2 implementation carrying calls on both sides: `nodejs` (node:http2) or `switchyard` (the proxy’s own frame-level engine, docs/h2-engine.md). Absent: the SWITCHYARD_ENGINE environment variable, else switchyard. Read at start; a reload that changes it is refused.',
         default: DEFAULTS.engine,
       }),
     ),

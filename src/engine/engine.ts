@@ -20,7 +20,8 @@ export function listenerStarter(engine: EngineName): ListenerStarter {
 /**
  * The engine a config runs on: its `engine:` key, else the environment's
  * SWITCHYARD_ENGINE (so an operator, or the test suite, can switch every
- * config at once), else nodejs. Throws on an unknown SWITCHYARD_ENGINE.
+ * config at once), else switchyard (the default since it met issue 9's
+ * targets; docs/h2-engine.md). Throws on an unknown SWITCHYARD_ENGINE.
  */
 export function engineOf(config: Config): EngineName {
   if (config.engine !== undefined) return config.engine;
