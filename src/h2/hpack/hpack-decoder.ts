@@ -17,6 +17,7 @@ import { DynamicTable, ENTRY_OVERHEAD } from './dynamic-table.js';
 import { HpackError } from './hpack-error.js';
 import { huffmanDecodeInto, huffmanMaxDecodedLength } from './huffman.js';
 import { latin1String } from './latin1.js';
+import { cachedLiteral, cacheLiteral } from './literal-cache.js';
 import { STATIC_TABLE_LENGTH, staticName, staticValue } from './static-table.js';
 
 /** RFC 9113 §6.5.2 default SETTINGS_HEADER_TABLE_SIZE. */
@@ -208,9 +209,17 @@ export class HpackDecoder {
     const end = start + length;
     if (end > this.blockEnd) throw new HpackError('string literal runs past the header block');
     this.position = end;
+    const cached = cachedLiteral(block, start, length, huffman);
+    if (cached !== undefined) {
+      this.lastStringLength = cached.length;
+      return cached.length <= room ? cached : '';
+    }
     if (!huffman) {
       this.lastStringLength = length;
-      return length <= room ? latin1String(block, start, end) : '';
+      if (length > room) return '';
+      const text = latin1String(block, start, end);
+      cacheLiteral(block, start, length, false, text);
+      return text;
     }
     const writable = Math.max(0, Math.min(room, huffmanMaxDecodedLength(length)));
     if (this.scratch.length < writable) {
@@ -218,7 +227,10 @@ export class HpackDecoder {
     }
     const decodedLength = huffmanDecodeInto(block, start, end, this.scratch, writable);
     this.lastStringLength = decodedLength;
-    return decodedLength <= writable ? latin1String(this.scratch, 0, decodedLength) : '';
+    if (decodedLength > writable) return '';
+    const text = latin1String(this.scratch, 0, decodedLength);
+    cacheLiteral(block, start, length, true, text);
+    return text;
   }
 
   /** §5.1 integer with a `prefixBits`-bit prefix at the current position. */
