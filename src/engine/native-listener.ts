@@ -141,13 +141,10 @@ export class NativeListener implements ProxyListener {
     this.#closing = true;
     this.#tlsReloader?.close();
     // Connections accepted from here on get the same two GOAWAYs (#accept).
-    const inFlight = (): number => this.#inFlight;
     await drainListener(
       {
         server: this.#server,
-        get inFlight() {
-          return inFlight();
-        },
+        inFlight: () => this.#inFlight,
         goAwayAll: async () => {
           await Promise.all([...this.#connections].map((c) => goAwayTwice(drainView(c))));
         },

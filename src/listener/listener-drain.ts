@@ -57,8 +57,8 @@ export function goAwayTwice(connection: DrainingConnection): Promise<void> {
 /** A listener, as its graceful close sees it. */
 export interface DrainableListener {
   readonly server: Server;
-  /** Calls in flight. */
-  readonly inFlight: number;
+  /** Calls in flight now. */
+  inFlight(): number;
   /** Both GOAWAYs on every open connection; resolves when every second one is out. */
   goAwayAll(): Promise<void>;
   /**
@@ -90,7 +90,7 @@ export async function drainListener(listener: DrainableListener, graceMs: number
     listener.destroyAll();
   };
   const timer = setTimeout(() => {
-    if (listener.inFlight === 0) {
+    if (listener.inFlight() === 0) {
       destroyAll();
       return;
     }

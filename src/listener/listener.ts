@@ -168,9 +168,7 @@ export class Listener implements ProxyListener {
     await drainListener(
       {
         server: this.#server,
-        get inFlight() {
-          return streams.size;
-        },
+        inFlight: () => streams.size,
         goAwayAll: async () => {
           await Promise.all([...this.#sessions].map((session) => goAwayTwice(drainView(session))));
         },
