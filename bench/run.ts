@@ -179,8 +179,8 @@ async function main(): Promise<void> {
     for (let i = 0; i < 2; i++) {
       const backend = await startReady(LOAD_CPU, [
         node,
-        // e.g. BENCH_BACKEND_NODE_FLAGS="--no-incremental-marking", so backends that live
-        // through the whole run collect garbage the way the proxies under test do.
+        // The backends live through the whole run: a collector flag given to the
+        // proxies (BENCH_PROXY_NODE_FLAGS) is given to them here too, so they age alike.
         ...nodeFlags('BENCH_BACKEND_NODE_FLAGS'),
         join(dist, BACKEND_SCRIPTS[opts.backend]),
         '0',

@@ -320,7 +320,8 @@ export class HpackEncoder {
     if (encoded === undefined) {
       const start = this.position;
       this.writeString(name);
-      encoded = Uint8Array.prototype.slice.call(this.output, start, this.position);
+      // A copy: the slab's bytes are overwritten by later blocks.
+      encoded = new Uint8Array(this.output.subarray(start, this.position));
       if (literalNames.size >= MAX_LITERAL_NAMES) literalNames.clear();
       literalNames.set(name, encoded);
       return;

@@ -9,10 +9,12 @@
  *
  * One cache for every connection: a literal's string depends on its octets
  * alone (the Huffman flag included), and clients of one proxy send the
- * same few paths. Direct-mapped, SLOTS entries of at most MAX_OCTETS
- * octets: a miss costs a few octets compared and the literal copied in.
+ * same few paths. Direct-mapped, SLOTS entries of at most
+ * MAX_CACHED_OCTETS octets: a miss costs a few octets compared and the
+ * literal copied in.
  */
-const SLOTS = 64;
+const SLOT_BITS = 6;
+const SLOTS = 1 << SLOT_BITS;
 /** Longer literals are not kept (paths of gRPC methods are shorter). */
 export const MAX_CACHED_OCTETS = 64;
 
@@ -25,7 +27,10 @@ function slotOf(block: Uint8Array, start: number, length: number, key: number): 
   const last = block[start + length - 1] ?? 0;
   const middle = block[start + (length >> 1)] ?? 0;
   const first = block[start] ?? 0;
-  return (Math.imul(key ^ (first << 8) ^ (middle << 16) ^ (last << 4), 0x9e3779b1) >>> 26) & 63;
+  // Fibonacci hashing: the product's top SLOT_BITS bits.
+  return (
+    Math.imul(key ^ (first << 8) ^ (middle << 16) ^ (last << 4), 0x9e3779b1) >>> (32 - SLOT_BITS)
+  );
 }
 
 function keyOf(length: number, huffman: boolean): number {

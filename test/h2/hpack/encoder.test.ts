@@ -2,8 +2,8 @@
  * HpackEncoder's representation choices: static and dynamic exact matches
  * become indices, credentials and cookies go out never-indexed, high-churn
  * values are not indexed (and go raw), oversized entries are not indexed,
- * Huffman only when shorter, and table size updates (smallest, then final) open the
- * next block and evict from the encoder's own table.
+ * Huffman only when shorter, and table size updates (smallest, then final)
+ * open the next block and evict from the encoder's own table.
  */
 import t from 'tap';
 import { HpackDecoder } from '../../../src/h2/hpack/hpack-decoder.js';
